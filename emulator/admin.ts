@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { FaultInjector, ScriptedFault } from './core/faults.js';
+import type { Metrics } from './core/metrics.js';
+import { badRequest, jsonBody, notFound, ok } from './core/odata.js';
+import type { ActivityOp, ServiceContext, ServiceModule } from './core/service.js';
+import type { RouteDef, EmuRequest } from './core/types.js';
+import { stableGuid } from './generator/random.js';
+import type { AppRecord } from './tenant/records.js';
+import { thumbprints } from './tls.js';
+import type { EmulatorInfo } from './server.js';
+import { directoryActivity } from './tenant/activity.js';
+
+interface AdminDeps {
+  ctx: ServiceContext;
+  metrics: Metrics;
+  faults: FaultInjector;
+  services: ServiceModule[];
+  info: () => EmulatorInfo;
+}
+
+/**
+ * `/_emulator/*`: the test harness's side door — metrics, scripted faults, app registrations,
+ * sign-in credentials, inventory of generated data, and tenant activity between backups. It is
+ * not part of Graph; the emulator listens on loopback only by default.
+ */
+export function adminModule(d: AdminDeps): RouteDef[] {
+  const { store } = d.ctx;
+  const ops: Record<string, ActivityOp> = { ...directoryActivity(d.ctx) };
+  for (const s of d.services) Object.assign(ops, s.activity?.(d.ctx) ?? {});
+  const r = (method: string, path: string, handler: RouteDef['handler']): RouteDef => ({
+    method,
+    path: `/_emulator${path}`,
+    permissions: null,
+    handler,
+  });
+  const body = (req: EmuRequest) => (req.body.length ? jsonBody<Record<string, unknown>>(req) : {});
+
+  return [
+    r('GET', '', () =>
+      ok({
+        ...d.info(),
+        tenant: store.identity,
+        seed: store.seed,
+        profile: store.profile.name,
+        activity: Object.keys(ops).sort(),
+      }),
+    ),
+    r('GET', '/metrics', () => ok(d.metrics.snapshot())),
+    r('POST', '/metrics/reset', () => {
+      d.metrics.reset();
+      return ok({ reset: true });
+    }),
+    r('POST', '/faults', (req) => {
+      const raw = jsonBody<ScriptedFault | ScriptedFault[]>(req);
+      const list = Array.isArray(raw) ? raw : [raw];
+      for (const f of list) {
+        if (!f.path || !f.kind) throw badRequest('a fault needs "path" (a regular expression) and "kind"');
+        d.faults.script(f);
+      }
+      return ok({ scripted: list.length });
+    }),
+    r('DELETE', '/faults', () => {
+      d.faults.clear();
+      return ok({ cleared: true });
+    }),
+    r('POST', '/downloads/expire', () => ok({ expired: d.ctx.downloads.expireAll() })),
+    r('GET', '/users', () =>
+      ok({
+        value: store.users.values().map((u) => ({
+          id: u.id,
+          userPrincipalName: u.userPrincipalName,
+          displayName: u.displayName,
+          password: u.password,
+          accountEnabled: u.accountEnabled,
+          userType: u.userType,
+          mailbox: u.mailbox,
+          archive: u.archiveMailboxId !== null,
+          licensed: u.licenses.length > 0,
+          hasDrive: u.hasDrive,
+        })),
+      }),
+    ),
+    r('POST', '/apps', (req) => {
+      const b = body(req) as {
+        displayName?: string;
+        permissions?: string[];
+        certificatePem?: string;
+        certificateEndDateTime?: string;
+        redirectUris?: string[];
+        delegatedScopes?: string[];
+        secret?: boolean;
+      };
+      const appId = stableGuid('app', randomBytes(16).toString('hex'));
+      const secret =
+        b.secret === false
+          ? undefined
+          : `${randomBytes(3).toString('hex')}~${randomBytes(27).toString('base64url')}`;
+      const app: AppRecord = {
+        appId,
+        displayName: b.displayName ?? 'Test app',
+        secrets: secret
+          ? [
+              {
+                keyId: stableGuid('secret', appId),
+                displayName: 'test',
+                secret,
+                endDateTime: '2099-12-31T00:00:00Z',
+              },
+            ]
+          : [],
+        certificates: b.certificatePem
+          ? [
+              {
+                keyId: stableGuid('cert', appId),
+                displayName: 'test',
+                certPem: b.certificatePem,
+                ...thumbprints(b.certificatePem),
+                endDateTime: b.certificateEndDateTime ?? '2099-12-31T00:00:00Z',
+              },
+            ]
+          : [],
+        permissions: b.permissions ?? [],
+        delegatedScopes: b.delegatedScopes ?? ['openid', 'profile', 'email', 'offline_access', 'User.Read'],
+        redirectUris: b.redirectUris ?? [],
+      };
+      store.put('directory:apps', appId, app);
+      return ok({ appId, clientSecret: secret ?? null, tenantId: store.identity.tenantId }, 201);
+    }),
+    r('PATCH', '/apps/{appId}', (req) => {
+      const app = store.apps.get(req.params['appId'] as string);
+      if (!app) throw notFound('No such app registration.');
+      const b = body(req) as Partial<Pick<AppRecord, 'permissions' | 'redirectUris' | 'delegatedScopes'>>;
+      const updated = { ...app, ...b };
+      store.put('directory:apps', app.appId, updated);
+      return ok({ appId: app.appId, permissions: updated.permissions, redirectUris: updated.redirectUris });
+    }),
+    r('GET', '/inventory', () => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const s of d.services) if (s.inventory) out[s.name] = s.inventory(d.ctx);
+      return ok(out);
+    }),
+    r('POST', '/activity', async (req) => {
+      const b = body(req) as { op?: string; args?: Record<string, unknown> };
+      const op = ops[b.op ?? ''];
+      if (!op)
+        throw badRequest(`unknown activity op '${b.op}'; known: ${Object.keys(ops).sort().join(', ')}`);
+      return ok({ op: b.op, result: await op(b.args ?? {}) });
+    }),
+    r('POST', '/delta/expire', (req) => {
+      const b = body(req) as { prefix?: string };
+      const prefix = b.prefix ?? '';
+      let n = 0;
+      for (const key of store.materializedKeys()) {
+        if (key.startsWith(prefix)) {
+          store.expireDeltaTokens(key);
+          n++;
+        }
+      }
+      return ok({ expired: n });
+    }),
+  ];
+}

@@ -1,0 +1,394 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { EmuRequest, EmuResponse, RouteDef } from '../core/types.js';
+import type { TenantStore } from '../tenant/store.js';
+import type { UserRecord } from '../tenant/records.js';
+import { AadError, aadErrorResponse } from './aad-errors.js';
+import { authenticateClient, resolveTenant } from './clients.js';
+import type { SigningKey } from './keys.js';
+import { signInPage, formPostPage } from './signin-page.js';
+
+const TOKEN_LIFETIME = 3599;
+const CODE_LIFETIME_MS = 10 * 60_000;
+/** Graph's well-known application id, accepted as a resource alias. */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+interface PendingCode {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  scope: string;
+  nonce?: string;
+  challenge?: string;
+  challengeMethod?: string;
+  expires: number;
+  used: boolean;
+}
+
+interface RefreshGrant {
+  clientId: string;
+  userId: string;
+  scope: string;
+}
+
+/** Entra ID's endpoints as the emulator serves them on its login origin. */
+export class IdentityService {
+  private readonly codes = new Map<string, PendingCode>();
+  private readonly refreshTokens = new Map<string, RefreshGrant>();
+
+  constructor(
+    private readonly store: TenantStore,
+    private readonly key: SigningKey,
+    /** Graph origins accepted as the token audience (the emulator's own first). */
+    private readonly graphOrigins: () => string[],
+  ) {}
+
+  routes(): RouteDef[] {
+    const wrap = (fn: (req: EmuRequest) => Promise<EmuResponse> | EmuResponse) => async (req: EmuRequest) => {
+      try {
+        return await fn(req);
+      } catch (e) {
+        if (e instanceof AadError) return aadErrorResponse(e);
+        throw e;
+      }
+    };
+    const r = (
+      method: string,
+      path: string,
+      handler: (req: EmuRequest) => Promise<EmuResponse> | EmuResponse,
+    ): RouteDef => ({
+      method,
+      path,
+      permissions: null,
+      handler: wrap(handler),
+    });
+    return [
+      r('GET', '/{tenant}/v2.0/.well-known/openid-configuration', (req) => this.openidConfiguration(req)),
+      r('GET', '/{tenant}/.well-known/openid-configuration', (req) => this.openidConfiguration(req)),
+      r('GET', '/discovery/v2.0/keys', () => ({ status: 200, json: this.key.jwks() })),
+      r('GET', '/{tenant}/discovery/v2.0/keys', () => ({ status: 200, json: this.key.jwks() })),
+      r('GET', '/common/discovery/instance', (req) => this.instanceDiscovery(req)),
+      r('POST', '/{tenant}/oauth2/v2.0/token', (req) => this.token(req)),
+      r('GET', '/{tenant}/oauth2/v2.0/authorize', (req) => this.authorize(req, req.query, undefined)),
+      r('POST', '/{tenant}/oauth2/v2.0/authorize', (req) => {
+        const form = new URLSearchParams(req.body.toString('utf8'));
+        return this.authorize(req, form, form);
+      }),
+      r('GET', '/{tenant}/oauth2/v2.0/logout', (req): EmuResponse => {
+        const target = req.query.get('post_logout_redirect_uri');
+        return target
+          ? { status: 302, headers: { location: target } }
+          : {
+              status: 200,
+              headers: { 'content-type': 'text/html; charset=utf-8' },
+              body: '<!doctype html><title>Signed out</title><p>You signed out of your account.</p>',
+            };
+      }),
+    ];
+  }
+
+  private issuer(req: EmuRequest, tenantId: string): string {
+    return `${req.origin}/${tenantId}/v2.0`;
+  }
+
+  private openidConfiguration(req: EmuRequest): EmuResponse {
+    const tenant = req.params['tenant'] as string;
+    const tid = ['common', 'organizations'].includes(tenant.toLowerCase())
+      ? '{tenantid}'
+      : resolveTenant(this.store, tenant);
+    const base = `${req.origin}/${tenant}`;
+    return {
+      status: 200,
+      json: {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_modes_supported: ['query', 'fragment', 'form_post'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+        issuer: `${req.origin}/${tid}/v2.0`,
+        request_uri_parameter_supported: false,
+        userinfo_endpoint: `${this.graphOrigins()[0]}/oidc/userinfo`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        http_logout_supported: true,
+        frontchannel_logout_supported: true,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        claims_supported: [
+          'sub',
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'acr',
+          'nonce',
+          'preferred_username',
+          'name',
+          'tid',
+          'ver',
+          'at_hash',
+          'c_hash',
+          'email',
+        ],
+        code_challenge_methods_supported: ['plain', 'S256'],
+        tenant_region_scope: 'EU',
+        cloud_instance_name: 'microsoftonline.com',
+        cloud_graph_host_name: 'graph.windows.net',
+        msgraph_host: new URL(this.graphOrigins()[0] as string).host,
+      },
+    };
+  }
+
+  /** MSAL's instance discovery, answered for the emulator's own host. */
+  private instanceDiscovery(req: EmuRequest): EmuResponse {
+    const host = new URL(req.origin).host;
+    return {
+      status: 200,
+      json: {
+        tenant_discovery_endpoint: `${req.origin}/${this.store.identity.tenantId}/v2.0/.well-known/openid-configuration`,
+        'api-version': '1.1',
+        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+      },
+    };
+  }
+
+  private acceptedResource(scope: string): string | undefined {
+    const resource = scope.replace(/\/\.default$/, '').replace(/\/$/, '');
+    const known = [...this.graphOrigins(), 'https://graph.microsoft.com', GRAPH_APP_ID];
+    return known.includes(resource) ? resource : undefined;
+  }
+
+  private async token(req: EmuRequest): Promise<EmuResponse> {
+    const tenantId = resolveTenant(this.store, req.params['tenant'] as string);
+    const form = new URLSearchParams(req.body.toString('utf8'));
+    const grant = form.get('grant_type');
+    if (!grant) throw new AadError('missingParameter', { param: 'grant_type' });
+    const endpoints = [
+      `${req.origin}/${req.params['tenant']}/oauth2/v2.0/token`,
+      `${req.origin}/${tenantId}/oauth2/v2.0/token`,
+      `${req.origin}/${this.store.identity.domain}/oauth2/v2.0/token`,
+    ];
+    const client = await authenticateClient(this.store, form, req.headers, endpoints);
+    if (grant === 'client_credentials') {
+      const scope = form.get('scope');
+      if (!scope) throw new AadError('missingParameter', { param: 'scope' });
+      if (!/\/\.default$/.test(scope)) throw new AadError('invalidScope', { scope });
+      const resource = this.acceptedResource(scope);
+      if (!resource)
+        throw new AadError('invalidResource', {
+          resource: scope.replace(/\/\.default$/, ''),
+          tenant: tenantId,
+        });
+      const iss = `https://sts.windows.net/${tenantId}/`;
+      const spId = createHash('sha256').update(`sp:${client.app.appId}`).digest('hex');
+      const servicePrincipal = `${spId.slice(0, 8)}-${spId.slice(8, 12)}-${spId.slice(12, 16)}-${spId.slice(16, 20)}-${spId.slice(20, 32)}`;
+      const accessToken = await this.key.sign(
+        {
+          aud: resource,
+          iss,
+          idp: iss,
+          appid: client.app.appId,
+          app_displayname: client.app.displayName,
+          appidacr: client.method,
+          idtyp: 'app',
+          oid: servicePrincipal,
+          sub: servicePrincipal,
+          roles: client.app.permissions,
+          tid: tenantId,
+          uti: randomBytes(16).toString('base64url'),
+          ver: '1.0',
+        },
+        TOKEN_LIFETIME,
+      );
+      return tokenResponse({
+        token_type: 'Bearer',
+        expires_in: TOKEN_LIFETIME,
+        ext_expires_in: TOKEN_LIFETIME,
+        access_token: accessToken,
+      });
+    }
+    if (grant === 'authorization_code') return this.redeemCode(req, tenantId, client.app.appId, form);
+    if (grant === 'refresh_token') {
+      const rt = form.get('refresh_token') ?? '';
+      const g = this.refreshTokens.get(rt);
+      if (!g || g.clientId !== client.app.appId) throw new AadError('codeExpired');
+      const user = this.store.users.get(g.userId);
+      if (!user?.accountEnabled) throw new AadError('accountDisabled');
+      this.refreshTokens.delete(rt);
+      return this.userTokens(req, tenantId, client.app.appId, user, g.scope, undefined);
+    }
+    throw new AadError('unsupportedGrant');
+  }
+
+  private async redeemCode(
+    req: EmuRequest,
+    tenantId: string,
+    clientId: string,
+    form: URLSearchParams,
+  ): Promise<EmuResponse> {
+    const code = this.codes.get(form.get('code') ?? '');
+    if (!code || code.clientId !== clientId) throw new AadError('codeInvalid');
+    if (code.used) throw new AadError('codeRedeemed');
+    if (code.expires < Date.now()) throw new AadError('codeExpired');
+    if ((form.get('redirect_uri') ?? '') !== code.redirectUri) {
+      throw new AadError('redirectMismatch', { redirect: form.get('redirect_uri') ?? '', app: clientId });
+    }
+    if (code.challenge) {
+      const verifier = form.get('code_verifier') ?? '';
+      const computed =
+        code.challengeMethod === 'S256'
+          ? createHash('sha256').update(verifier).digest('base64url')
+          : verifier;
+      if (computed !== code.challenge) throw new AadError('pkceMismatch');
+    }
+    code.used = true;
+    const user = this.store.users.get(code.userId);
+    if (!user?.accountEnabled) throw new AadError('accountDisabled');
+    return this.userTokens(req, tenantId, clientId, user, code.scope, code.nonce);
+  }
+
+  private async userTokens(
+    req: EmuRequest,
+    tenantId: string,
+    clientId: string,
+    user: UserRecord,
+    scope: string,
+    nonce: string | undefined,
+  ) {
+    const scopes = scope.split(/\s+/).filter(Boolean);
+    const graphScopes = scopes
+      .filter((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s))
+      .map((s) => s.replace(/^https:\/\/[^/]+\//, ''));
+    const sub = createHash('sha256').update(`${user.id}:${clientId}`).digest('base64url').slice(0, 43);
+    const common = {
+      tid: tenantId,
+      oid: user.id,
+      name: user.displayName,
+      preferred_username: user.userPrincipalName,
+    };
+    const accessToken = await this.key.sign(
+      {
+        ...common,
+        aud: this.graphOrigins()[0],
+        iss: `https://sts.windows.net/${tenantId}/`,
+        appid: clientId,
+        idtyp: 'user',
+        scp: (graphScopes.length ? graphScopes : ['User.Read']).join(' '),
+        sub,
+        upn: user.userPrincipalName,
+        uti: randomBytes(16).toString('base64url'),
+        ver: '1.0',
+      },
+      TOKEN_LIFETIME,
+    );
+    const body: Record<string, unknown> = {
+      token_type: 'Bearer',
+      scope: (graphScopes.length ? graphScopes : ['User.Read'])
+        .concat(scopes.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)))
+        .join(' '),
+      expires_in: TOKEN_LIFETIME,
+      ext_expires_in: TOKEN_LIFETIME,
+      access_token: accessToken,
+    };
+    if (scopes.includes('openid')) {
+      body['id_token'] = await this.key.sign(
+        {
+          ...common,
+          aud: clientId,
+          iss: this.issuer(req, tenantId),
+          sub,
+          email: user.mail ?? undefined,
+          ...(nonce ? { nonce } : {}),
+          ver: '2.0',
+          uti: randomBytes(16).toString('base64url'),
+        },
+        TOKEN_LIFETIME,
+      );
+    }
+    if (scopes.includes('offline_access')) {
+      const rt = randomBytes(32).toString('base64url');
+      this.refreshTokens.set(rt, { clientId, userId: user.id, scope });
+      body['refresh_token'] = rt;
+    }
+    return tokenResponse(body);
+  }
+
+  /** GET shows the sign-in form; POST checks the user's password and sends the code back. */
+  private authorize(
+    req: EmuRequest,
+    params: URLSearchParams,
+    posted: URLSearchParams | undefined,
+  ): EmuResponse {
+    const tenantId = resolveTenant(this.store, req.params['tenant'] as string);
+    const clientId = params.get('client_id') ?? '';
+    const app = this.store.apps.get(clientId);
+    if (!app) throw new AadError('appNotFound', { app: clientId, tenant: tenantId });
+    const redirectUri = params.get('redirect_uri') ?? '';
+    if (!app.redirectUris.includes(redirectUri))
+      throw new AadError('redirectMismatch', { redirect: redirectUri, app: clientId });
+    const responseType = params.get('response_type') ?? '';
+    if (responseType !== 'code') throw new AadError('unsupportedResponseType', { type: responseType });
+    const hidden = [...params].filter(([k]) => !['username', 'password'].includes(k));
+    if (!posted) return html(signInPage({ hidden, loginHint: params.get('login_hint') ?? '' }));
+
+    const username = (posted.get('username') ?? '').trim().toLowerCase();
+    const user = this.store.users.values().find((u) => u.userPrincipalName.toLowerCase() === username);
+    if (!user || user.password !== posted.get('password')) {
+      return html(
+        signInPage({
+          hidden,
+          loginHint: username,
+          error: 'AADSTS50126: Error validating credentials due to invalid username or password.',
+        }),
+        400,
+      );
+    }
+    if (!user.accountEnabled)
+      return html(
+        signInPage({ hidden, loginHint: username, error: 'AADSTS50057: The user account is disabled.' }),
+        400,
+      );
+    const code = randomBytes(48).toString('base64url');
+    const nonce = params.get('nonce');
+    const challenge = params.get('code_challenge');
+    this.codes.set(code, {
+      clientId,
+      userId: user.id,
+      redirectUri,
+      scope: params.get('scope') ?? 'openid',
+      ...(nonce ? { nonce } : {}),
+      ...(challenge ? { challenge, challengeMethod: params.get('code_challenge_method') ?? 'plain' } : {}),
+      expires: Date.now() + CODE_LIFETIME_MS,
+      used: false,
+    });
+    const result: [string, string][] = [['code', code]];
+    const state = params.get('state');
+    if (state !== null) result.push(['state', state]);
+    result.push(['session_state', randomUUID()]);
+    if (params.get('response_mode') === 'form_post') return html(formPostPage(redirectUri, result));
+    const target = new URL(redirectUri);
+    for (const [k, v] of result) target.searchParams.set(k, v);
+    return { status: 302, headers: { location: target.toString() } };
+  }
+}
+
+function tokenResponse(json: Record<string, unknown>): EmuResponse {
+  return { status: 200, headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' }, json };
+}
+
+function html(body: string, status = 200): EmuResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action *",
+      'x-frame-options': 'DENY',
+    },
+    body,
+  };
+}

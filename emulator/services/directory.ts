@@ -1,0 +1,411 @@
+import { compileFilter } from '../core/filter.js';
+import { deltaPage, pageArray } from '../core/listing.js';
+import { GraphHttpError, ok, select, notFound } from '../core/odata.js';
+import type { ServiceContext, ServiceModule } from '../core/service.js';
+import type { EmuRequest, EmuResponse, RouteDef, ThrottleScope } from '../core/types.js';
+import { E3_SKU } from '../tenant/directory.js';
+import type { GroupRecord, SiteRecord, UserRecord } from '../tenant/records.js';
+import type { TenantStore } from '../tenant/store.js';
+
+const USER_PERMS = ['User.Read.All', 'Directory.Read.All', 'User.ReadWrite.All'];
+const GROUP_PERMS = ['Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'GroupMember.Read.All'];
+const SITE_PERMS = ['Sites.Read.All', 'Sites.ReadWrite.All', 'Sites.Manage.All', 'Sites.FullControl.All'];
+const directory = (): ThrottleScope => ({ kind: 'directory' });
+const spo = (cost: number) => (): ThrottleScope => ({ kind: 'sharepoint', cost });
+
+const userNotFound = (id: string) =>
+  new GraphHttpError(
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+
+export function userJson(u: UserRecord): Record<string, unknown> {
+  return {
+    id: u.id,
+    businessPhones: u.businessPhones,
+    displayName: u.displayName,
+    givenName: u.givenName,
+    jobTitle: u.jobTitle,
+    mail: u.mail,
+    mobilePhone: u.mobilePhone,
+    officeLocation: u.officeLocation,
+    preferredLanguage: u.preferredLanguage,
+    surname: u.surname,
+    userPrincipalName: u.userPrincipalName,
+    // Not in Graph's default projection, but served when $select names them.
+    accountEnabled: u.accountEnabled,
+    userType: u.userType,
+    createdDateTime: u.createdDateTime,
+    department: u.department,
+    usageLocation: u.usageLocation,
+    assignedLicenses: u.licenses.map((skuId) => ({ disabledPlans: [], skuId })),
+    mailNickname: u.userPrincipalName.split('@')[0],
+    proxyAddresses: u.mail && u.userType === 'Member' ? [`SMTP:${u.mail}`] : [],
+  };
+}
+
+const DEFAULT_USER_FIELDS = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+
+/** Graph returns a fixed default set of user properties unless $select asks for others. */
+function projectUser(req: EmuRequest, u: UserRecord): Record<string, unknown> {
+  const all = userJson(u);
+  if (req.query.get('$select')) return all;
+  return Object.fromEntries(DEFAULT_USER_FIELDS.map((k) => [k, all[k]]));
+}
+
+export function groupJson(g: GroupRecord): Record<string, unknown> {
+  return {
+    id: g.id,
+    createdDateTime: g.createdDateTime,
+    description: g.description,
+    displayName: g.displayName,
+    groupTypes: g.groupTypes,
+    mail: g.mail,
+    mailEnabled: g.mailEnabled,
+    mailNickname: g.mailNickname,
+    securityEnabled: g.securityEnabled,
+    visibility: g.visibility,
+    resourceProvisioningOptions: g.resourceProvisioningOptions,
+    proxyAddresses: g.mail ? [`SMTP:${g.mail}`] : [],
+  };
+}
+
+export function siteJson(s: SiteRecord): Record<string, unknown> {
+  const host = new URL(s.webUrl).host;
+  return {
+    id: s.id,
+    createdDateTime: s.createdDateTime,
+    lastModifiedDateTime: s.createdDateTime,
+    name: s.name,
+    displayName: s.displayName,
+    description: s.description,
+    webUrl: s.webUrl,
+    siteCollection: { hostname: host },
+    ...(s.kind === 'root' ? { root: {} } : {}),
+    isPersonalSite: s.kind === 'personal',
+  };
+}
+
+function directoryObject(u: UserRecord | undefined, g?: GroupRecord): Record<string, unknown> | undefined {
+  if (u) return { '@odata.type': '#microsoft.graph.user', ...userJson(u) };
+  if (g) return { '@odata.type': '#microsoft.graph.group', ...groupJson(g) };
+  return undefined;
+}
+
+function filtered<T>(req: EmuRequest, rows: T[], toRow: (t: T) => Record<string, unknown>): T[] {
+  const f = req.query.get('$filter');
+  if (!f) return rows;
+  const test = compileFilter(f);
+  return rows.filter((r) => test(toRow(r)));
+}
+
+export function requireUser(store: TenantStore, id: string): UserRecord {
+  const u = store.findUser(id);
+  if (!u) throw userNotFound(id);
+  return u;
+}
+
+export function requireGroup(store: TenantStore, id: string): GroupRecord {
+  const g = store.groups.get(id);
+  if (!g) throw userNotFound(id);
+  return g;
+}
+
+/** Resolves `/sites/{id}`: a full site id, `root`, or `hostname:/sites/path`. */
+export function requireSite(store: TenantStore, raw: string): SiteRecord {
+  const sites = store.sites.values();
+  if (raw === 'root') return sites.find((s) => s.kind === 'root') as SiteRecord;
+  const direct = store.sites.get(raw);
+  if (direct) return direct;
+  const m = /^([^:,]+):(\/.*?):?$/.exec(raw);
+  if (m) {
+    const url = `https://${m[1]}${m[2]}`.replace(/\/$/, '').toLowerCase();
+    const s = sites.find((x) => x.webUrl.toLowerCase() === url);
+    if (s) return s;
+  }
+  // A site id may also be given as just the site collection guid (or hostname,guid).
+  const s = sites.find((x) => x.id.split(',').slice(1, 2).includes(raw) || x.id.startsWith(`${raw},`));
+  if (s) return s;
+  throw new GraphHttpError(404, 'itemNotFound', 'Requested site could not be found');
+}
+
+function delta<T>(
+  req: EmuRequest,
+  store: TenantStore,
+  key: string,
+  context: string,
+  project: (t: T) => object,
+): EmuResponse {
+  const out = deltaPage<T>(req, {
+    collection: store.collection<T>(key),
+    context,
+    project,
+    style: 'odata',
+    defaultTop: 100,
+    maxTop: 999,
+    removalsInInitialRound: false,
+  });
+  if (out.expired) return syncReset(req);
+  return out.response;
+}
+
+function syncReset(req: EmuRequest): EmuResponse {
+  const url = new URL(`${req.origin}${req.rawPath}`);
+  return {
+    status: 410,
+    headers: { location: url.toString() },
+    json: {
+      error: {
+        code: 'syncStateNotFound',
+        message: 'The sync state generation is not found. Please do a full sync.',
+      },
+    },
+  };
+}
+
+export const directoryService: ServiceModule = {
+  name: 'directory',
+  routes: (ctx: ServiceContext): RouteDef[] => {
+    const { store } = ctx;
+    const r = (
+      method: string,
+      path: string,
+      permissions: string[],
+      handler: RouteDef['handler'],
+      extra: Partial<RouteDef> = {},
+    ): RouteDef => ({
+      method,
+      path,
+      permissions,
+      scope: directory,
+      handler,
+      ...extra,
+    });
+    return [
+      r('GET', '/organization', USER_PERMS.concat(['Organization.Read.All']), (req) =>
+        ok({
+          '@odata.context': `${req.origin}/${req.apiVersion}/$metadata#organization`,
+          value: [
+            {
+              id: store.identity.tenantId,
+              displayName: store.identity.name,
+              verifiedDomains: [
+                { name: store.identity.domain, isDefault: true, isInitial: true, type: 'Managed' },
+              ],
+              countryLetterCode: 'US',
+              tenantType: 'AAD',
+            },
+          ],
+        }),
+      ),
+      r('GET', '/subscribedSkus', USER_PERMS.concat(['Organization.Read.All']), (req) => {
+        const assigned = store.users.values().filter((u) => u.licenses.includes(E3_SKU)).length;
+        return ok({
+          '@odata.context': `${req.origin}/${req.apiVersion}/$metadata#subscribedSkus`,
+          value: [
+            {
+              id: `${store.identity.tenantId}_${E3_SKU}`,
+              skuId: E3_SKU,
+              skuPartNumber: 'SPE_E3',
+              capabilityStatus: 'Enabled',
+              consumedUnits: assigned,
+              prepaidUnits: { enabled: Math.max(assigned, 25), suspended: 0, warning: 0 },
+              appliesTo: 'User',
+            },
+          ],
+        });
+      }),
+      r('GET', '/users', USER_PERMS, (req) => {
+        const users = filtered(req, store.users.values(), userJson);
+        return pageArray(req, 'users', users, (u) => projectUser(req, u), { defaultTop: 100, maxTop: 999 });
+      }),
+      r(
+        'GET',
+        '/users/delta',
+        USER_PERMS,
+        (req) => delta<UserRecord>(req, store, 'directory:users', 'users', (u) => projectUser(req, u)),
+        { deltaExpired: syncReset },
+      ),
+      r('GET', '/users/{user}', USER_PERMS, (req) =>
+        ok(select(req, projectUser(req, requireUser(store, req.params['user'] as string)))),
+      ),
+      r(
+        'GET',
+        '/users/{user}/mailboxSettings',
+        ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
+        (req) => {
+          const u = requireUser(store, req.params['user'] as string);
+          if (!u.mailbox)
+            throw new GraphHttpError(
+              404,
+              'MailboxNotEnabledForRESTAPI',
+              'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+            );
+          return ok({
+            '@odata.context': `${req.origin}/${req.apiVersion}/$metadata#users('${u.id}')/mailboxSettings`,
+            timeZone: 'UTC',
+            language: {
+              locale: u.preferredLanguage ?? 'en-US',
+              displayName: u.preferredLanguage ?? 'English (United States)',
+            },
+            userPurpose: u.mailbox,
+            dateFormat: 'yyyy-MM-dd',
+            timeFormat: 'HH:mm',
+          });
+        },
+        { scope: (req) => ({ kind: 'exchange', mailbox: req.params['user'] as string }) },
+      ),
+      {
+        method: 'GET',
+        path: '/users/{user}/settings/exchange',
+        versions: ['beta'],
+        permissions: [
+          'User.Read.All',
+          'MailboxSettings.Read',
+          'MailboxFolder.Read.All',
+          'MailboxItem.Read.All',
+        ],
+        scope: directory,
+        handler: (req) => {
+          const u = requireUser(store, req.params['user'] as string);
+          if (!u.mailbox)
+            throw new GraphHttpError(
+              404,
+              'MailboxNotEnabledForRESTAPI',
+              'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+            );
+          return ok({
+            '@odata.context': `${req.origin}/beta/$metadata#users('${encodeURIComponent(u.userPrincipalName)}')/settings/exchange/$entity`,
+            id: u.id,
+            primaryMailboxId: u.primaryMailboxId,
+            inPlaceArchiveMailboxId: u.archiveMailboxId,
+          });
+        },
+      },
+      r('GET', '/groups', GROUP_PERMS, (req) => {
+        const groups = filtered(req, store.groups.values(), groupJson);
+        return pageArray(req, 'groups', groups, groupJson, { defaultTop: 100, maxTop: 999 });
+      }),
+      r(
+        'GET',
+        '/groups/delta',
+        GROUP_PERMS,
+        (req) => {
+          const wantsMembers = (req.query.get('$select') ?? '').split(',').includes('members');
+          return delta<GroupRecord>(req, store, 'directory:groups', 'groups', (g) => ({
+            ...groupJson(g),
+            ...(wantsMembers
+              ? { 'members@delta': g.memberIds.map((id) => ({ '@odata.type': '#microsoft.graph.user', id })) }
+              : {}),
+          }));
+        },
+        { deltaExpired: syncReset },
+      ),
+      r('GET', '/groups/{group}', GROUP_PERMS, (req) =>
+        ok(select(req, groupJson(requireGroup(store, req.params['group'] as string)))),
+      ),
+      r('GET', '/groups/{group}/owners', GROUP_PERMS, (req) => {
+        const g = requireGroup(store, req.params['group'] as string);
+        const owners = g.ownerIds
+          .map((id) => directoryObject(store.users.get(id)))
+          .filter((x): x is Record<string, unknown> => !!x);
+        return pageArray(req, 'directoryObjects', owners, (o) => o, { defaultTop: 100, maxTop: 999 });
+      }),
+      r('GET', '/groups/{group}/members', GROUP_PERMS, (req) => {
+        const g = requireGroup(store, req.params['group'] as string);
+        const members = g.memberIds
+          .map((id) => directoryObject(store.users.get(id)))
+          .filter((x): x is Record<string, unknown> => !!x);
+        return pageArray(req, 'directoryObjects', members, (o) => o, { defaultTop: 100, maxTop: 999 });
+      }),
+      r(
+        'GET',
+        '/sites',
+        SITE_PERMS,
+        (req) => {
+          const search = req.query.get('search');
+          const sites = store.sites
+            .values()
+            .filter(
+              (s) =>
+                s.kind !== 'personal' &&
+                (!search || search === '*' || s.displayName.toLowerCase().includes(search.toLowerCase())),
+            );
+          return pageArray(req, 'sites', sites, siteJson, { defaultTop: 200, maxTop: 999 });
+        },
+        { scope: spo(2) },
+      ),
+      r(
+        'GET',
+        '/sites/getAllSites',
+        SITE_PERMS,
+        (req) =>
+          pageArray(req, 'sites', filtered(req, store.sites.values(), siteJson), siteJson, {
+            defaultTop: 200,
+            maxTop: 999,
+          }),
+        { scope: spo(2) },
+      ),
+      r(
+        'GET',
+        '/sites/delta',
+        SITE_PERMS,
+        (req) => delta<SiteRecord>(req, store, 'directory:sites', 'sites', siteJson),
+        { scope: spo(2), deltaExpired: syncReset },
+      ),
+      r(
+        'GET',
+        '/sites/{site}',
+        SITE_PERMS,
+        (req) => ok(select(req, siteJson(requireSite(store, req.params['site'] as string)))),
+        { scope: spo(1) },
+      ),
+      r(
+        'GET',
+        '/sites/{host}:/{path*}',
+        SITE_PERMS,
+        (req) =>
+          ok(select(req, siteJson(requireSite(store, `${req.params['host']}:/${req.params['path']}`)))),
+        { scope: spo(1) },
+      ),
+      r(
+        'GET',
+        '/groups/{group}/sites/root',
+        SITE_PERMS,
+        (req) => {
+          const g = requireGroup(store, req.params['group'] as string);
+          const s = g.siteId ? store.sites.get(g.siteId) : undefined;
+          if (!s) throw notFound('Requested site could not be found', 'itemNotFound');
+          return ok(select(req, siteJson(s)));
+        },
+        { scope: spo(1) },
+      ),
+    ];
+  },
+  inventory: (ctx) => {
+    const users = ctx.store.users.values();
+    return {
+      users: users.length,
+      licensedUsers: users.filter((u) => u.licenses.length > 0).length,
+      guests: users.filter((u) => u.userType === 'Guest').length,
+      mailboxes: users.filter((u) => u.mailbox !== null).length,
+      archiveMailboxes: users.filter((u) => u.archiveMailboxId !== null).length,
+      groups: ctx.store.groups.size,
+      unifiedGroups: ctx.store.groups.values().filter((g) => g.groupTypes.includes('Unified')).length,
+      sites: ctx.store.sites.size,
+    };
+  },
+};
