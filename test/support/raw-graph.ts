@@ -100,7 +100,6 @@ export class RawGraph {
 
   /** Follows `@odata.nextLink` to the end; returns every item and the final page. */
   async all(path: string, headers?: Record<string, string>): Promise<{ items: any[]; last: any }> {
-     
     const items: unknown[] = [];
     let url: string | undefined = path;
     let last: any;
