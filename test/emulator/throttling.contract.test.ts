@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RawGraph } from '../support/raw-graph.js';
-import type { Emulator } from '../../emulator/server.js';
 
 // Exchange's documented limit: 4 concurrent requests per app per mailbox; the fifth gets 429 with
 // Retry-After. Service time is modelled in realistic mode (here stretched 5x) so concurrent
 // requests surely overlap.
-let emulator: Emulator;
 let raw: RawGraph;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ emulator, raw, stop } = await startEmulator({ throttle: 'realistic', timeScale: 5 }));
+  ({ raw, stop } = await startEmulator({ throttle: 'realistic', timeScale: 5 }));
 });
 afterAll(() => stop());
 
