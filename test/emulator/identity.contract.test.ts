@@ -257,7 +257,7 @@ describe('authorization code flow with PKCE', () => {
       code_challenge_method: 'S256',
     };
     const authorize = `${raw.info.loginUrl}/${raw.info.tenantId}/oauth2/v2.0/authorize`;
-    const page = await raw.send('GET', `${authorize}?${new URLSearchParams(params)}`);
+    const page = await raw.send('GET', `${authorize}?${new URLSearchParams(params).toString()}`);
     expect(page.status).toBe(200);
     expect(page.body.toString()).toContain('name="password"');
 
