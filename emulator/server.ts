@@ -93,6 +93,9 @@ export class Emulator {
     installDirectory(store);
     const services = opts.services ?? allServices();
     for (const s of services) s.install?.(store);
+    // The directory is generated before anything else, always from the seed alone, so content
+    // derived from it (sites, groups, mailboxes) is the same whatever the journal replays.
+    void [store.users, store.groups, store.sites, store.apps];
     store.replay(priorOps);
 
     const mode = opts.throttle ?? 'off';

@@ -60,7 +60,14 @@ export class TokenValidator {
 }
 
 /** Graph answers a missing permission differently per workload. */
-export function forbidden(scopeKind: string): GraphHttpError {
+export function forbidden(scopeKind: string, required: readonly string[] = []): GraphHttpError {
+  if (scopeKind === 'teams') {
+    return new GraphHttpError(
+      403,
+      'Forbidden',
+      `Missing role permissions on the request. API requires one of '${required.join(', ')}'. Roles on the request ''.`,
+    );
+  }
   if (scopeKind === 'exchange')
     return new GraphHttpError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
   if (scopeKind === 'sharepoint') return new GraphHttpError(403, 'accessDenied', 'Access denied');

@@ -1,5 +1,5 @@
 import { dispatch, type PipelineDeps } from './pipeline.js';
-import type { GraphHttpError} from './odata.js';
+import type { GraphHttpError } from './odata.js';
 import { badRequest, graphErrorBody, jsonBody } from './odata.js';
 import type { EmuRequest, EmuResponse, RouteDef } from './types.js';
 

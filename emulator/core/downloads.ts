@@ -11,6 +11,8 @@ interface Grant {
 
 /** Lifetime of a pre-authenticated download URL (SharePoint's are valid for about an hour). */
 const LIFETIME_MS = 60 * 60_000;
+/** Outstanding URLs kept at most; the oldest are invalidated first (a Map keeps insertion order). */
+const MAX_GRANTS = 100_000;
 
 /**
  * Pre-authenticated, short-lived content URLs, as `@microsoft.graph.downloadUrl` and the 302 of
@@ -27,7 +29,7 @@ export class DownloadRegistry {
     contentType: string,
     fileName?: string,
   ): string {
-    if (this.grants.size > 50_000) this.sweep();
+    if (this.grants.size >= MAX_GRANTS) this.sweep();
     const token = randomBytes(24).toString('base64url');
     this.grants.set(token, {
       body,
@@ -45,9 +47,14 @@ export class DownloadRegistry {
     return n;
   }
 
+  /** Drops expired URLs, then the oldest ones, so a long crawl cannot grow the registry without bound. */
   private sweep(): void {
     const now = Date.now();
     for (const [k, g] of this.grants) if (g.expires < now) this.grants.delete(k);
+    for (const k of this.grants.keys()) {
+      if (this.grants.size < MAX_GRANTS * 0.9) break;
+      this.grants.delete(k);
+    }
   }
 
   route(): RouteDef {

@@ -64,7 +64,12 @@ export class FaultInjector {
   /** The fault for this request, if any; scripted faults first, then the random rate. */
   pick(req: EmuRequest, isDelta: boolean): FaultSpec | undefined {
     const target = `${req.rawPath}${req.query.size ? `?${req.query.toString()}` : ''}`;
-    const decodedTarget = decodeURIComponent(target);
+    let decodedTarget = target;
+    try {
+      decodedTarget = decodeURIComponent(target);
+    } catch {
+      // malformed percent-encoding: match against the raw target only
+    }
     for (const f of this.scripted) {
       if (f.remaining <= 0) continue;
       if (f.method && f.method !== req.method) continue;

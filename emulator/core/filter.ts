@@ -43,6 +43,15 @@ function tokenize(src: string): Token[] {
       out.push({ t: 'colon', v: c });
       i++;
     } else {
+      // Unquoted DateTimeOffset literals (receivedDateTime ge 2024-01-01T00:00:00Z) are strings.
+      const date = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?(?=[\s)]|$)/.exec(
+        src.slice(i),
+      );
+      if (date) {
+        out.push({ t: 'str', v: date[0] });
+        i += date[0].length;
+        continue;
+      }
       const m = /^[-\w./@#]+/.exec(src.slice(i));
       if (!m) throw badRequest(`Invalid filter clause: unexpected '${c}'.`);
       const word = m[0];

@@ -213,5 +213,5 @@ function truncated(r: EmuResponse): EmuResponse {
 
 function loopNextLink(r: EmuResponse, req: EmuRequest): EmuResponse {
   if (!r.json || typeof r.json !== 'object') return r;
-  return { ...r, json: { ...(r.json), '@odata.nextLink': selfLink(req, {}) } };
+  return { ...r, json: { ...r.json, '@odata.nextLink': selfLink(req, {}) } };
 }

@@ -33,3 +33,24 @@ export interface ServiceModule {
   /** Named activity operations for `/_emulator/activity`. */
   activity?(ctx: ServiceContext): Record<string, ActivityOp>;
 }
+
+/**
+ * The route shorthand services use: `r(method, path, permissions, handler, extra?)` with the
+ * module's own defaults (scope, versions) and an optional path prefix.
+ */
+export function routeMaker(defaults: Partial<RouteDef> | ((path: string) => Partial<RouteDef>), prefix = '') {
+  return (
+    method: string,
+    path: string,
+    permissions: readonly string[],
+    handler: RouteDef['handler'],
+    extra: Partial<RouteDef> = {},
+  ): RouteDef => ({
+    method,
+    path: `${prefix}${path}`,
+    permissions,
+    handler,
+    ...(typeof defaults === 'function' ? defaults(path) : defaults),
+    ...extra,
+  });
+}

@@ -1,7 +1,7 @@
 import { compileFilter } from '../core/filter.js';
 import { deltaPage, pageArray } from '../core/listing.js';
 import { GraphHttpError, ok, select, notFound } from '../core/odata.js';
-import type { ServiceContext, ServiceModule } from '../core/service.js';
+import { routeMaker, type ServiceContext, type ServiceModule } from '../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef, ThrottleScope } from '../core/types.js';
 import { E3_SKU } from '../tenant/directory.js';
 import type { GroupRecord, SiteRecord, UserRecord } from '../tenant/records.js';
@@ -180,20 +180,7 @@ export const directoryService: ServiceModule = {
   name: 'directory',
   routes: (ctx: ServiceContext): RouteDef[] => {
     const { store } = ctx;
-    const r = (
-      method: string,
-      path: string,
-      permissions: string[],
-      handler: RouteDef['handler'],
-      extra: Partial<RouteDef> = {},
-    ): RouteDef => ({
-      method,
-      path,
-      permissions,
-      scope: directory,
-      handler,
-      ...extra,
-    });
+    const r = routeMaker({ scope: directory });
     return [
       r('GET', '/organization', USER_PERMS.concat(['Organization.Read.All']), (req) =>
         ok({

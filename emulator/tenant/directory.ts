@@ -212,6 +212,7 @@ export function generateUsers(store: TenantStore, c: Collection<UserRecord>): vo
 export function generateGroups(store: TenantStore, c: Collection<GroupRecord>): void {
   const { seed, profile } = store;
   const members = store.users.values().filter((u) => u.mailbox === 'user' && u.accountEnabled);
+  const guests = store.users.values().filter((u) => u.userType === 'Guest');
   for (let i = 0; i < profile.groups; i++) {
     const r = new Random(seed, 'group', i);
     const text = new TextGenerator(r);
@@ -220,7 +221,10 @@ export function generateGroups(store: TenantStore, c: Collection<GroupRecord>): 
         ? 'All Company'
         : `${text.title(r.int(1, 2))} ${r.pick(['Team', 'Project', 'Working Group', 'Committee'])}`;
     const nickname = `${asciiAlias(name).slice(0, 40) || 'group'}${i}`;
-    const chosen = i === 0 ? members : r.sample(members, r.int(3, Math.max(3, Math.min(10, members.length))));
+    const chosen =
+      i === 0 ? [...members] : r.sample(members, r.int(3, Math.max(3, Math.min(10, members.length))));
+    // Every other group also has a guest, so teams have members in the guest role.
+    if (i % 2 === 1 && guests.length > 0) chosen.push(r.pick(guests));
     const owners = chosen.slice(0, Math.min(2, chosen.length));
     const group: GroupRecord = {
       id: stableGuid(seed, 'group-id', i),

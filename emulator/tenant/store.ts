@@ -1,6 +1,6 @@
 import { Collection } from '../core/collection.js';
 import type { BlobFiles } from './blobs.js';
-import type { Journal} from './journal.js';
+import type { Journal } from './journal.js';
 import { type JournalOp } from './journal.js';
 import type { ProfileSpec } from './profile.js';
 import type { AppRecord, GroupRecord, SiteRecord, UserRecord } from './records.js';

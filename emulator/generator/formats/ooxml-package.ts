@@ -122,5 +122,5 @@ const ZIP_MTIME = new Date(2020, 0, 1, 0, 0, 0);
 export function zipPackage(parts: readonly [path: string, xml: string][]): Buffer {
   const files: Zippable = {};
   for (const [path, xml] of parts) files[path] = [strToU8(xml), { mtime: ZIP_MTIME }];
-  return Buffer.from(zipSync(files, { level: 6, mtime: ZIP_MTIME }));
+  return Buffer.from(zipSync(files, { level: 1, mtime: ZIP_MTIME }));
 }
