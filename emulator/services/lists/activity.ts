@@ -1,0 +1,126 @@
+import { notFound } from '../../core/odata.js';
+import type { ActivityOp, ServiceContext } from '../../core/service.js';
+import { TextGenerator } from '../../generator/text.js';
+import type { SiteRecord } from '../../tenant/records.js';
+import { requireSite } from '../directory.js';
+import { siteRoster } from './generate.js';
+import { librariesOf } from './library.js';
+import { itemsOf, listsOf, requireItem, requireList, str, type ListRecord } from './model.js';
+import { addItem, deleteItem, parseFields, updateItem } from './writes.js';
+
+/** List activity between backups: items added, changed and deleted. */
+export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
+  const { store, random } = ctx;
+  const text = new TextGenerator(random);
+
+  const siteOf = (arg: unknown): SiteRecord => {
+    const key = str(arg);
+    if (!key) {
+      const s = store.sites.values().find((x) => x.kind === 'team');
+      if (!s) throw notFound('No team site.');
+      return s;
+    }
+    return store.sites.values().find((x) => x.name === key) ?? requireSite(store, key);
+  };
+  const listOf = (site: SiteRecord, arg: unknown): ListRecord => {
+    const key = str(arg);
+    if (key) return requireList(store, site, key);
+    const l = listsOf(store, site)
+      .values()
+      .find((x) => !x.system);
+    if (!l) throw notFound(`Site '${site.displayName}' has no list.`);
+    return l;
+  };
+  const author = (site: SiteRecord, arg: unknown): string | null => {
+    if (arg !== undefined) {
+      const u = store.findUser(str(arg));
+      if (!u) throw notFound(`No user '${str(arg)}'.`);
+      return u.id;
+    }
+    const roster = siteRoster(store, site);
+    return roster.length ? random.pick(roster) : null;
+  };
+  const describe = (change: string, site: SiteRecord, list: ListRecord, id: string) => ({
+    change,
+    siteId: site.id,
+    listId: list.id,
+    itemId: id,
+  });
+
+  const ops: Record<string, ActivityOp> = {
+    'lists.addItem': (args) => {
+      const site = siteOf(args['site']);
+      const list = listOf(site, args['list']);
+      const fields = parseFields(store, list, args['fields'] ?? { Title: text.title(3) });
+      const item = addItem(store, site, list, fields, author(site, args['from']), random);
+      return describe('add', site, list, item.id);
+    },
+    'lists.updateItem': (args) => {
+      const site = siteOf(args['site']);
+      const list = listOf(site, args['list']);
+      const item = requireItem(store, list, str(args['id']));
+      const fields = parseFields(store, list, args['fields'] ?? { Title: text.title(3) });
+      updateItem(store, site, list, item, fields, author(site, args['from']));
+      return describe('update', site, list, item.id);
+    },
+    'lists.deleteItem': (args) => {
+      const site = siteOf(args['site']);
+      const list = listOf(site, args['list']);
+      const item = requireItem(store, list, str(args['id']));
+      deleteItem(store, list, item);
+      return describe('delete', site, list, item.id);
+    },
+    'lists.randomActivity': (args) => {
+      const count = Math.max(0, Math.min(1000, Number(args['count'] ?? 10)));
+      const sites = store.sites.values().filter((s) => s.kind !== 'personal');
+      const changes: unknown[] = [];
+      for (let i = 0; i < count; i++) {
+        const site = random.pick(sites);
+        const lists = listsOf(store, site)
+          .values()
+          .filter((l) => !l.system);
+        if (lists.length === 0) continue;
+        const list = random.pick(lists);
+        const items = itemsOf(store, list).values();
+        const roll = random.next();
+        const base = { site: site.id, list: list.id };
+        if (roll < 0.5 || items.length === 0) changes.push(ops['lists.addItem']?.(base));
+        else if (roll < 0.85) changes.push(ops['lists.updateItem']?.({ ...base, id: random.pick(items).id }));
+        else changes.push(ops['lists.deleteItem']?.({ ...base, id: random.pick(items).id }));
+      }
+      return { changes };
+    },
+  };
+  return ops;
+}
+
+/** Exact counts of every site's lists and items (materializes them all). */
+export function listsInventory(ctx: ServiceContext): Record<string, number> {
+  const { store } = ctx;
+  const out = {
+    lists: 0,
+    documentLibraries: 0,
+    systemLists: 0,
+    listItems: 0,
+    systemListItems: 0,
+    listItemAttachments: 0,
+  };
+  for (const site of store.sites.values()) {
+    // Libraries show in /lists; their items are driveItems, counted by the drives service.
+    const libraries = librariesOf(store, site).length;
+    out.lists += libraries;
+    out.documentLibraries += libraries;
+    for (const list of listsOf(store, site).values()) {
+      const items = itemsOf(store, list).values();
+      if (list.system) {
+        out.systemLists++;
+        out.systemListItems += items.length;
+      } else {
+        out.lists++;
+        out.listItems += items.length;
+        for (const i of items) out.listItemAttachments += i.attachments.length;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+import type { ServiceModule } from '../../core/service.js';
+import { listsActivity, listsInventory } from './activity.js';
+import { installListMaterializers } from './generate.js';
+import { listRoutes } from './routes.js';
+
+/**
+ * SharePoint lists: custom lists with typed columns, a calendar and a task list per site, the
+ * hidden system lists (User Information List, galleries, appdata, …), items with fields, and
+ * item delta.
+ */
+export const listsService: ServiceModule = {
+  name: 'lists',
+  install: installListMaterializers,
+  routes: listRoutes,
+  inventory: listsInventory,
+  activity: listsActivity,
+};
