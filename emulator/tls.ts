@@ -32,7 +32,7 @@ function serial(): string {
 
 /** A fresh CA and a server certificate for localhost, 127.0.0.1 and ::1 (plus extra names). */
 export async function generateTls(extraHosts: string[] = []): Promise<TlsMaterial> {
-  const caKeys = (await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']));
+  const caKeys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
   const now = Date.now();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -47,7 +47,7 @@ export async function generateTls(extraHosts: string[] = []): Promise<TlsMateria
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const leafKeys = (await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']));
+  const leafKeys = await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
   const names: x509.JsonGeneralName[] = [
     { type: 'dns', value: 'localhost' },
     { type: 'ip', value: '127.0.0.1' },
@@ -122,7 +122,7 @@ export async function generateClientCertificate(
     publicExponent: new Uint8Array([1, 0, 1]),
     hash: 'SHA-256',
   };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const notBefore = options.notBefore ?? new Date(Date.now() - DAY);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),

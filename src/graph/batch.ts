@@ -100,15 +100,21 @@ export async function batch(
   return withIds.map((r) => results.get(r.id) as BatchResponse);
 }
 
-/** Groups of ≤ 20 that keep dependsOn chains together. */
+/** Teams serves 4 requests per second per channel: more in one batch would only be throttled. */
+const PER_CHANNEL_IN_BATCH = 4;
+
+/** Groups of ≤ 20 that keep dependsOn chains together and hold ≤ 4 requests per Teams channel. */
 function chunk(queue: Pending[]): Pending[][] {
   const byId = new Map(queue.map((p) => [p.req.id.toLowerCase(), p]));
   const groupOf = new Map<string, Pending[]>();
   const groups: Pending[][] = [];
+  const fits = (g: Pending[], p: Pending) =>
+    g.length < BATCH_LIMIT &&
+    (p.scope.kind !== 'teams' || g.filter((x) => x.scope.key === p.scope.key).length < PER_CHANNEL_IN_BATCH);
   for (const p of queue) {
     const deps = (p.req.dependsOn ?? []).map((d) => d.toLowerCase()).filter((d) => byId.has(d));
     const owner = deps.map((d) => groupOf.get(d)).find((g) => g !== undefined);
-    let g = owner ?? groups.find((x) => x.length < BATCH_LIMIT);
+    let g = owner ?? groups.find((x) => fits(x, p));
     if (!g) groups.push((g = []));
     if (g.length >= BATCH_LIMIT)
       throw new Error('batch: a dependsOn chain longer than 20 requests cannot be sent');
