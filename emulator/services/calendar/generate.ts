@@ -5,7 +5,7 @@ import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { outlookId, outlookTimestamp } from '../contacts/exchange.js';
-import { seededDirectory } from '../contacts/seeded.js';
+import { seededDirectory } from '../../tenant/seeded.js';
 import * as parts from './event-parts.js';
 import { firstOccurrences, occurrenceId } from './expand.js';
 import { planFor, type Owner } from './owners.js';

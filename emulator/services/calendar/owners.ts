@@ -2,7 +2,7 @@ import { Random } from '../../generator/random.js';
 import type { GroupRecord, MailboxKind, UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { changeKeyFor, findUnifiedGroup, outlookId } from '../contacts/exchange.js';
-import { seededOrLiveGroup, seededOrLiveUser } from '../contacts/seeded.js';
+import { seededOrLiveGroup, seededOrLiveUser } from '../../tenant/seeded.js';
 import type { CalendarRecord } from './records.js';
 
 /** A mailbox that has calendars: a user's (user, shared, room) or a Microsoft 365 group's. */

@@ -5,7 +5,7 @@ import { asciiAlias, GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { changeKeyFor, outlookId, outlookTimestamp } from './exchange.js';
-import { seededOrLiveUser } from './seeded.js';
+import { seededOrLiveUser } from '../../tenant/seeded.js';
 import {
   contactsKey,
   foldersKey,

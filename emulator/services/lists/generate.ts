@@ -4,7 +4,7 @@ import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { seededUsers, userAsGenerated } from '../teams/seeded-users.js';
+import { seededDirectory, seededOrLiveUser } from '../../tenant/seeded.js';
 import { isoSeconds, listsKey, type ColumnDef, type ListItemRecord, type ListRecord } from './model.js';
 import {
   CUSTOM_SPECS,
@@ -35,7 +35,7 @@ export function siteRoster(store: TenantStore, site: SiteRecord): string[] {
     return g ? [...new Set([...g.ownerIds, ...g.memberIds])] : [];
   }
   // The directory as seeded, so generated items do not change with later account activity.
-  return [...seededUsers(store).values()]
+  return [...seededDirectory(store).users]
     .filter((u) => u.mailbox === 'user' && u.accountEnabled)
     .map((u) => u.id);
 }
@@ -156,7 +156,7 @@ export function generateItems(
   });
   if (spec.key === USER_INFO_SPEC) {
     for (const userId of roster) {
-      const u = userAsGenerated(store, userId);
+      const u = seededOrLiveUser(store, userId);
       if (!u) continue;
       c.put(
         lookupIdOf(u.seedIndex),
@@ -219,7 +219,7 @@ export function userInfoItem(
   userId: string,
   site: SiteRecord,
 ): ListItemRecord {
-  const u = userAsGenerated(store, userId);
+  const u = seededOrLiveUser(store, userId);
   const isAdmin =
     site.kind === 'personal'
       ? site.ownerUserId === userId

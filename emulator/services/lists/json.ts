@@ -2,7 +2,7 @@ import { badRequest, contextUrl } from '../../core/odata.js';
 import type { EmuRequest } from '../../core/types.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { userAsGenerated } from '../teams/seeded-users.js';
+import { seededOrLiveUser } from '../../tenant/seeded.js';
 import { lookupIdOf } from './generate.js';
 import type { ColumnDef, ContentTypeDef, ListItemRecord, ListRecord } from './model.js';
 import { BUILT_IN_COLUMNS } from './templates.js';
@@ -119,7 +119,7 @@ export function contentTypeJson(ct: ContentTypeDef): Record<string, unknown> {
 export function lookupId(store: TenantStore, who: string | null): string {
   if (!who) return SYSTEM_LOOKUP_ID;
   if (who.startsWith('app:')) return APP_LOOKUP_ID;
-  const u = userAsGenerated(store, who);
+  const u = seededOrLiveUser(store, who);
   return u ? lookupIdOf(u.seedIndex) : SYSTEM_LOOKUP_ID;
 }
 

@@ -2,7 +2,7 @@ import { GraphHttpError, badRequest } from '../../core/odata.js';
 import { stableGuid, type Random } from '../../generator/random.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { seededUsers } from '../teams/seeded-users.js';
+import { seededDirectory } from '../../tenant/seeded.js';
 import { USER_INFO_SPEC, lookupIdOf, specOf, userInfoItem } from './generate.js';
 import {
   isoSeconds,
@@ -26,7 +26,7 @@ const invalid = (message: string) => badRequest(message, 'invalidRequest');
 function userForLookupId(store: TenantStore, raw: unknown): string | null {
   const id = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '';
   if (raw === null) return null;
-  const u = [...seededUsers(store).values(), ...store.users.values()].find(
+  const u = [...seededDirectory(store).users, ...store.users.values()].find(
     (x) => lookupIdOf(x.seedIndex) === id,
   );
   if (!u) throw invalid(`The user with lookup id '${id}' does not exist in the site.`);

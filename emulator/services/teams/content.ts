@@ -3,7 +3,7 @@ import { TextGenerator } from '../../generator/text.js';
 import type { GroupRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { listBackedByDrive } from '../drives/api.js';
-import { userAsGenerated } from './seeded-users.js';
+import { seededOrLiveUser } from '../../tenant/seeded.js';
 import {
   GRAPH_BASE_MARK,
   iso,
@@ -90,7 +90,7 @@ export function composeMessage(
     deletedDateTime: null,
     subject: !slot.replyToId && r.bool(0.2) ? text.title(r.int(2, 5)) : null,
     importance: r.bool(0.05) ? 'high' : 'normal',
-    from: author ? { id: author, displayName: userAsGenerated(store, author)?.displayName ?? null } : null,
+    from: author ? { id: author, displayName: seededOrLiveUser(store, author)?.displayName ?? null } : null,
     body: { contentType: 'html', content: '' },
     attachments: [],
     mentions: [],
@@ -102,7 +102,7 @@ export function composeMessage(
   const parts: string[] = [];
   let lead = '';
   if (r.bool(0.3) && roster.length > 1) {
-    const who = userAsGenerated(store, r.pick(roster.filter((id) => id !== author)));
+    const who = seededOrLiveUser(store, r.pick(roster.filter((id) => id !== author)));
     if (who) {
       lead = `<at id="0">${esc(who.displayName)}</at> `;
       m.mentions.push({

@@ -1,7 +1,7 @@
-import { Collection } from '../../core/collection.js';
-import { generateGroups, generateUsers } from '../../tenant/directory.js';
-import type { GroupRecord, UserRecord } from '../../tenant/records.js';
-import type { TenantStore } from '../../tenant/store.js';
+import { Collection } from '../core/collection.js';
+import { generateGroups, generateUsers } from './directory.js';
+import type { GroupRecord, UserRecord } from './records.js';
+import type { TenantStore } from './store.js';
 
 /**
  * The directory exactly as the seed generated it, before any runtime change. Mailbox content
