@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RawGraph } from '../../../test/support/raw-graph.js';
 import { startEmulator } from '../../../test/support/raw-graph.js';
-import { channelFilesFolder, listBackedByDrive } from './api.js';
+import { channelFilesFolder, libraryListItem, libraryListItems, listBackedByDrive } from './api.js';
 
 /** The functions other services call, and a drive's state surviving a restart (journal replay). */
 
@@ -78,6 +78,38 @@ describe('drives: api for other services', () => {
       }
       expect(checked).toBeGreaterThan(3);
       expect(listBackedByDrive(emulator.store, 'nope')).toEqual([]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('list item ids: unique in a library, kept by a move, the same through libraryListItem', async () => {
+    const { emulator, raw, stop } = await startEmulator();
+    try {
+      const team = (await raw.get('/v1.0/groups')).json.value.find((g: Json) =>
+        g.resourceProvisioningOptions.includes('Team'),
+      );
+      const site = (await raw.get(`/v1.0/groups/${team.id}/sites/root`)).json;
+      const drive = (await raw.get(`/v1.0/groups/${team.id}/drive`)).json.id;
+      for (const name of ['Alpha', 'Beta', 'Gamma']) channelFilesFolder(emulator.store, site.id, name);
+      await raw.admin('POST', '/activity', { op: 'drive.randomActivity', args: { drive, count: 20 } });
+      const items = (await raw.all(`/v1.0/drives/${drive}/root/delta`)).items.filter((i: Json) => !i.root);
+      const ids = items.map((i: Json) => i.sharepointIds.listItemId as string);
+      expect(ids.every((id) => /^\d+$/.test(id))).toBe(true);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(libraryListItems(emulator.store, drive).map((li) => li.id)).toEqual(
+        [...ids].sort((a, b) => Number(a) - Number(b)),
+      );
+
+      const file = items.find((i: Json) => i.file);
+      const folder = items.find((i: Json) => i.folder && i.id !== file.parentReference.id);
+      const moved = await raw.graph('PATCH', `/v1.0/drives/${drive}/items/${file.id}`, {
+        json: { parentReference: { id: folder.id } },
+      });
+      expect(moved.status).toBe(200);
+      expect(moved.json.sharepointIds.listItemId).toBe(file.sharepointIds.listItemId);
+      const li = libraryListItem(emulator.store, drive, file.sharepointIds.listItemId);
+      expect(li).toMatchObject({ driveItemId: file.id, contentType: 'Document', name: file.name });
     } finally {
       await stop();
     }

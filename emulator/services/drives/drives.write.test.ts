@@ -89,6 +89,12 @@ describe('drives: writing', () => {
       headers: { 'if-match': created.json.eTag },
     });
     expect(stale.status).toBe(412);
+    // SharePoint eTags hold a comma ("{GUID},3"): the current one must still match.
+    const current = await raw.graph('PUT', `/v1.0/drives/${drive}/items/${created.json.id}/content`, {
+      body: 'current',
+      headers: { 'if-match': byId.json.eTag },
+    });
+    expect(current.status).toBe(200);
     const restore = await raw.graph(
       'POST',
       `/v1.0/drives/${drive}/items/${created.json.id}/versions/1.0/restoreVersion`,

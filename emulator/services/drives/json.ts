@@ -29,6 +29,8 @@ const etagGuid = (id: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 export const eTagOf = (item: ItemRecord) => `"{${etagGuid(item.id)}},${item.rev}"`;
+/** SharePoint's UniqueId of the item's list item (`sharepointIds.listItemUniqueId`). */
+export const listItemUniqueId = (item: ItemRecord) => etagGuid(item.id).toLowerCase();
 export const cTagOf = (item: ItemRecord) => `"c:{${etagGuid(item.id)}},${item.crev}"`;
 
 export function quotaTotal(store: TenantStore, drive: DriveInfo): number {
@@ -159,7 +161,7 @@ export function itemJson(
   out['sharepointIds'] = {
     listId: drive.listId,
     ...(item.parentId !== null
-      ? { listItemId: String(item.listItemId), listItemUniqueId: etagGuid(item.id).toLowerCase() }
+      ? { listItemId: String(item.listItemId), listItemUniqueId: listItemUniqueId(item) }
       : {}),
     siteId: drive.site.id.split(',')[1],
     siteUrl: drive.site.webUrl,

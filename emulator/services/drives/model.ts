@@ -81,6 +81,8 @@ export interface ItemRecord {
   fsCreated?: string;
   fsModified?: string;
   description?: string;
+  /** The library's Title column (set through the item's list item fields); not part of driveItem JSON. */
+  title?: string;
   file?: FileState;
   /** Current major version (files). */
   version?: number;
@@ -100,6 +102,15 @@ export interface DriveSettings {
 }
 
 export const driveKey = (driveId: string) => `drive:${driveId}`;
+/**
+ * List item ids of a drive's deleted items (`{listItemId, folder}` by driveItem id): a tombstone
+ * keeps only the driveItem id, and the library's list-item delta must report the integer id.
+ */
+export const removedKey = (driveId: string) => `driveremoved:${driveId}`;
+export interface RemovedListItem {
+  listItemId: number;
+  folder: boolean;
+}
 export const SETTINGS_KEY = 'drivesettings:all';
 
 export const ONEDRIVE_QUOTA = 1024 ** 4;
@@ -236,6 +247,14 @@ export class DriveError extends GraphHttpError {
 export const itemNotFound = () => new GraphHttpError(404, 'itemNotFound', 'The resource could not be found.');
 export const invalidRequest = (message: string, inner?: string) =>
   new DriveError(400, 'invalidRequest', message, inner);
+
+/**
+ * The entity tags of an If-Match / If-None-Match header. SharePoint's tags hold commas
+ * (`"{GUID},3"`), so the list is read tag by tag, not split at commas.
+ */
+export function headerTags(header: string): string[] {
+  return [...header.matchAll(/\*|(?:W\/)?"[^"]*"/g)].map((m) => m[0].replace(/^W\//, ''));
+}
 
 export const isoNow = () => new Date().toISOString().replace(/(\.\d{3})Z$/, '$1Z');
 

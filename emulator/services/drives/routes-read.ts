@@ -18,6 +18,7 @@ import {
   type ItemJsonOptions,
 } from './json.js';
 import {
+  headerTags,
   invalidRequest,
   itemNotFound,
   itemsOf,
@@ -156,7 +157,7 @@ async function deltaResponse(ctx: ServiceContext, req: EmuRequest, t: Target): P
 
 function matchesTag(header: string | undefined, item: ItemRecord): boolean {
   if (!header) return false;
-  const tags = header.split(',').map((s) => s.trim().replace(/^W\//, ''));
+  const tags = headerTags(header);
   return tags.includes('*') || tags.includes(eTagOf(item)) || tags.includes(cTagOf(item));
 }
 

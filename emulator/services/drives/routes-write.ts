@@ -7,6 +7,7 @@ import { decodeSegments, itemRoutes, type Target } from './address.js';
 import { mimeFor, resolveFile } from './content.js';
 import { allVersions, downloadsFor, eTagOf, cTagOf, itemJson } from './json.js';
 import {
+  headerTags,
   invalidRequest,
   itemNotFound,
   requireDrive,
@@ -28,7 +29,7 @@ const SIMPLE_UPLOAD_MAX = 250 * 1024 * 1024;
 export function checkIfMatch(req: EmuRequest, item: ItemRecord): void {
   const header = req.headers['if-match'];
   if (!header) return;
-  const tags = header.split(',').map((s) => s.trim().replace(/^W\//, ''));
+  const tags = headerTags(header);
   if (tags.includes('*') || tags.includes(eTagOf(item)) || tags.includes(cTagOf(item))) return;
   throw new GraphHttpError(412, 'resourceModified', "ETag does not match current item's value");
 }

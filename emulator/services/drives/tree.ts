@@ -1,6 +1,15 @@
 import { GraphHttpError } from '../../core/odata.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { DriveError, driveKey, invalidRequest, itemNotFound, itemsOf, type ItemRecord } from './model.js';
+import {
+  DriveError,
+  driveKey,
+  invalidRequest,
+  itemNotFound,
+  itemsOf,
+  removedKey,
+  type ItemRecord,
+  type RemovedListItem,
+} from './model.js';
 
 /**
  * The folder structure of one drive: children and name lookups (SharePoint names are
@@ -194,6 +203,7 @@ export function removeItem(store: TenantStore, driveId: string, item: ItemRecord
   const removed: string[] = [];
   // Children first, so a delta reader meets contents before their folder goes.
   for (const d of [...below].reverse().concat(item)) {
+    store.put<RemovedListItem>(removedKey(driveId), d.id, { listItemId: d.listItemId, folder: !d.file });
     store.remove(driveKey(driveId), d.id, 'deleted');
     if (d.parentId) t.children.get(d.parentId)?.delete(d.name.toLowerCase());
     t.children.delete(d.id);

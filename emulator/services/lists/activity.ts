@@ -1,10 +1,12 @@
-import { notFound } from '../../core/odata.js';
+import { badRequest, notFound } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
 import { TextGenerator } from '../../generator/text.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import { requireSite } from '../directory.js';
 import { siteRoster } from './generate.js';
-import { librariesOf } from './library.js';
+import { deleteLibraryListItem, libraryListItemCount, updateLibraryListItem } from '../drives/api.js';
+import { parseLibraryFields } from './library-items.js';
+import { isLibrary, librariesOf, libraryDriveId } from './library.js';
 import { itemsOf, listsOf, requireItem, requireList, str, type ListRecord } from './model.js';
 import { addItem, deleteItem, parseFields, updateItem } from './writes.js';
 
@@ -51,6 +53,10 @@ export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
     'lists.addItem': (args) => {
       const site = siteOf(args['site']);
       const list = listOf(site, args['list']);
+      if (isLibrary(list))
+        throw badRequest(
+          'Files and folders should only be added to a DocumentLibrary via the OneDrive API (use drive.addFile)',
+        );
       const fields = parseFields(store, list, args['fields'] ?? { Title: text.title(3) });
       const item = addItem(store, site, list, fields, author(site, args['from']), random);
       return describe('add', site, list, item.id);
@@ -58,6 +64,18 @@ export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
     'lists.updateItem': (args) => {
       const site = siteOf(args['site']);
       const list = listOf(site, args['list']);
+      if (isLibrary(list)) {
+        // A library item's Title (or FileLeafRef) is the drive item's: written through the drive.
+        const change = parseLibraryFields(args['fields'] ?? { Title: text.title(3) });
+        const li = updateLibraryListItem(
+          ctx,
+          undefined,
+          libraryDriveId(list) as string,
+          str(args['id']),
+          change,
+        );
+        return describe('update', site, list, li.id);
+      }
       const item = requireItem(store, list, str(args['id']));
       const fields = parseFields(store, list, args['fields'] ?? { Title: text.title(3) });
       updateItem(store, site, list, item, fields, author(site, args['from']));
@@ -66,6 +84,10 @@ export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
     'lists.deleteItem': (args) => {
       const site = siteOf(args['site']);
       const list = listOf(site, args['list']);
+      if (isLibrary(list)) {
+        deleteLibraryListItem(store, libraryDriveId(list) as string, str(args['id']));
+        return describe('delete', site, list, str(args['id']));
+      }
       const item = requireItem(store, list, str(args['id']));
       deleteItem(store, list, item);
       return describe('delete', site, list, item.id);
@@ -104,12 +126,15 @@ export function listsInventory(ctx: ServiceContext): Record<string, number> {
     listItems: 0,
     systemListItems: 0,
     listItemAttachments: 0,
+    /** Items of document libraries as `/lists/{library}/items` shows them (the drives' items). */
+    libraryItems: 0,
   };
   for (const site of store.sites.values()) {
-    // Libraries show in /lists; their items are driveItems, counted by the drives service.
-    const libraries = librariesOf(store, site).length;
-    out.lists += libraries;
-    out.documentLibraries += libraries;
+    // Libraries show in /lists; their items are the drives' items (libraryItems, not listItems).
+    const libraries = librariesOf(store, site);
+    out.lists += libraries.length;
+    out.documentLibraries += libraries.length;
+    for (const l of libraries) out.libraryItems += libraryListItemCount(store, libraryDriveId(l) as string);
     for (const list of listsOf(store, site).values()) {
       const items = itemsOf(store, list).values();
       if (list.system) {

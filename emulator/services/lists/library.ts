@@ -1,4 +1,3 @@
-import { GraphHttpError } from '../../core/odata.js';
 import { stableGuid } from '../../generator/random.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
@@ -8,8 +7,8 @@ import { TITLE_COLUMN, contentTypesFor } from './templates.js';
 
 /**
  * Document libraries are lists too, but their content belongs to the drives service: they are
- * presented here from `listBackedByDrive` (never stored by this service), and their items stay
- * with the drive API.
+ * presented here from `listBackedByDrive` (never stored by this service), and their items are
+ * the drive's items, read and changed through `drives/api.ts` (see library-routes.ts).
  */
 
 export const LIBRARY_SPEC_PREFIX = 'library:';
@@ -55,14 +54,3 @@ export function librariesOf(store: TenantStore, site: SiteRecord): ListRecord[] 
 export const isLibrary = (l: ListRecord) => l.spec?.startsWith(LIBRARY_SPEC_PREFIX) ?? false;
 export const libraryDriveId = (l: ListRecord) =>
   isLibrary(l) ? (l.spec as string).slice(LIBRARY_SPEC_PREFIX.length) : null;
-
-/** Library items are driveItems: the emulator serves them through `/drives/{id}`, not as list items. */
-export function refuseLibraryItems(l: ListRecord): void {
-  if (isLibrary(l)) {
-    throw new GraphHttpError(
-      501,
-      'notSupported',
-      `List items of the document library '${l.displayName}' are not served by this emulator; use /drives/${libraryDriveId(l)} instead.`,
-    );
-  }
-}

@@ -10,11 +10,10 @@ import {
   noContent,
   ok,
   select,
-  selfLink,
   topOf,
 } from '../../core/odata.js';
 import type { ServiceContext } from '../../core/service.js';
-import type { Caller, EmuRequest, EmuResponse, RouteDef, ThrottleScope } from '../../core/types.js';
+import type { Caller, EmuRequest, RouteDef, ThrottleScope } from '../../core/types.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { requireSite } from '../directory.js';
@@ -29,7 +28,8 @@ import {
   listJson,
   parseExpand,
 } from './json.js';
-import { refuseLibraryItems } from './library.js';
+import { isLibrary } from './library.js';
+import { libraryItemHandlers, libraryRoutes } from './library-routes.js';
 import {
   itemsOf,
   requireItem,
@@ -38,6 +38,7 @@ import {
   type ListItemRecord,
   type ListRecord,
 } from './model.js';
+import { itemFilter, listsDeltaExpired, refuseOrderBy, selected, type FilterView } from './query.js';
 import { addItem, createList, deleteItem, parseFields, updateItem } from './writes.js';
 
 const READ = ['Sites.Read.All', 'Sites.ReadWrite.All', 'Sites.Manage.All', 'Sites.FullControl.All'];
@@ -49,13 +50,6 @@ const deltaCost = (req: EmuRequest): ThrottleScope => ({
   kind: 'sharepoint',
   cost: req.query.get('token') ? 1 : 2,
 });
-const HONOR_NON_INDEXED = /HonorNonIndexedQueriesWarningMayFailRandomly/i;
-
-const selected = (req: EmuRequest) =>
-  (req.query.get('$select') ?? req.query.get('select') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 const who = (req: EmuRequest): string | null => {
   const c = req.caller as Caller;
   return c.kind === 'user' ? (c.userId ?? null) : `app:${c.appId}`;
@@ -84,54 +78,14 @@ function projectList(
   return withColumns ? { ...base, columns: allColumns(l).map(columnJson) } : base;
 }
 
-/** `$filter` over list items; non-indexed fields need the Prefer header, as SharePoint insists. */
-function itemFilter(
-  req: EmuRequest,
-  store: TenantStore,
-  l: ListRecord,
-): ((i: ListItemRecord) => boolean) | undefined {
-  const raw = req.query.get('$filter') ?? req.query.get('filter');
-  if (!raw) return undefined;
-  const indexed = new Set(
-    allColumns(l)
-      .filter((c) => c.indexed)
-      .map((c) => c.name.toLowerCase()),
-  );
-  for (const [, name] of raw.matchAll(/fields\/(\w+)/g)) {
-    if (
-      !indexed.has((name as string).toLowerCase()) &&
-      !HONOR_NON_INDEXED.test(req.headers['prefer'] ?? '')
-    ) {
-      throw badRequest(
-        `Field '${name}' cannot be referenced in filter or orderby as it is not indexed. Provide the 'Prefer: HonorNonIndexedQueriesWarningMayFailRandomly' header to allow this, but be warned that such queries may fail on large lists.`,
-        'invalidRequest',
-      );
-    }
-  }
-  const test = compileFilter(raw);
-  return (i) =>
-    test({
-      id: i.id,
-      createdDateTime: i.createdDateTime,
-      lastModifiedDateTime: i.lastModifiedDateTime,
-      contentType: { id: i.contentTypeId, name: i.contentTypeName },
-      fields: fieldsJson(store, l, i),
-    });
-}
-
-export function listsDeltaExpired(req: EmuRequest): EmuResponse {
-  return {
-    status: 410,
-    headers: { location: selfLink(req, { token: null }) },
-    json: {
-      error: {
-        code: 'resyncChangesApplyDifferences',
-        message:
-          "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
-      },
-    },
-  };
-}
+/** What `$filter` sees of a custom list's item. */
+const filterView = (store: TenantStore, l: ListRecord, i: ListItemRecord): FilterView => ({
+  id: i.id,
+  createdDateTime: i.createdDateTime,
+  lastModifiedDateTime: i.lastModifiedDateTime,
+  contentType: { id: i.contentTypeId, name: i.contentTypeName },
+  fields: fieldsJson(store, l, i),
+});
 
 export function listRoutes(ctx: ServiceContext): RouteDef[] {
   const { store, random } = ctx;
@@ -140,12 +94,9 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
     const site = siteOf(req);
     return { site, list: requireList(store, site, req.params['list'] as string) };
   };
-  /** A list whose items this service serves (not a drive-backed library). */
-  const itemListOf = (req: EmuRequest) => {
-    const found = listOf(req);
-    refuseLibraryItems(found.list);
-    return found;
-  };
+  // A document library's items are its drive's: those requests go to the library handlers.
+  const lib = libraryItemHandlers(ctx);
+  const itemParam = (req: EmuRequest) => req.params['item'] as string;
   const base = '/sites/{site}/lists/{list}';
   const r = (
     method: string,
@@ -224,14 +175,14 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       );
     }),
     r('GET', `${base}/items`, READ, 2, (req) => {
-      const { site, list } = itemListOf(req);
-      if (req.query.has('$orderby') || req.query.has('orderby'))
-        throw badRequest('$orderby on list items is not supported by the emulator.', 'invalidRequest');
+      const { site, list } = listOf(req);
+      if (isLibrary(list)) return lib.items(req, site, list);
+      refuseOrderBy(req);
       const fields = parseExpand(req);
-      const test = itemFilter(req, store, list);
+      const test = itemFilter(req, list);
       const items = itemsOf(store, list)
         .values()
-        .filter((i) => !test || test(i));
+        .filter((i) => !test || test(filterView(store, list, i)));
       return pageByKey(
         req,
         `sites('${site.id}')/lists('${list.id}')/items`,
@@ -250,7 +201,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       READ,
       deltaCost,
       (req) => {
-        const { site, list } = itemListOf(req);
+        const { site, list } = listOf(req);
+        if (isLibrary(list)) return lib.delta(req, site, list);
         const fields = parseExpand(req);
         const ct = list.contentTypes[0];
         const out = deltaPage<ListItemRecord>(req, {
@@ -274,7 +226,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       { deltaExpired: listsDeltaExpired },
     ),
     r('GET', `${base}/items/{item}`, READ, 1, (req) => {
-      const { site, list } = itemListOf(req);
+      const { site, list } = listOf(req);
+      if (isLibrary(list)) return lib.item(req, site, list, itemParam(req));
       const item = requireItem(store, list, req.params['item'] as string);
       return ok({
         '@odata.context': contextUrl(req, `sites('${site.id}')/lists('${list.id}')/items/$entity`),
@@ -285,7 +238,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       });
     }),
     r('GET', `${base}/items/{item}/fields`, READ, 1, (req) => {
-      const { site, list } = itemListOf(req);
+      const { site, list } = listOf(req);
+      if (isLibrary(list)) return lib.fields(req, site, list, itemParam(req));
       const item = requireItem(store, list, req.params['item'] as string);
       const only = selected(req);
       return ok({
@@ -308,7 +262,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       );
     }),
     r('POST', `${base}/items`, WRITE, 2, (req) => {
-      const { site, list } = itemListOf(req);
+      const { site, list } = listOf(req);
+      if (isLibrary(list)) return lib.create();
       const body = jsonBody(req);
       const values = parseFields(store, list, body['fields'] ?? {});
       const item = addItem(store, site, list, values, who(req), random);
@@ -321,7 +276,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       );
     }),
     r('PATCH', `${base}/items/{item}/fields`, WRITE, 2, (req) => {
-      const { site, list } = itemListOf(req);
+      const { site, list } = listOf(req);
+      if (isLibrary(list)) return lib.patchFields(req, site, list, itemParam(req));
       const item = requireItem(store, list, req.params['item'] as string);
       const match = req.headers['if-match'];
       if (match && match !== '*' && match !== itemETag(item))
@@ -340,7 +296,8 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       });
     }),
     r('DELETE', `${base}/items/{item}`, WRITE, 2, (req) => {
-      const { list } = itemListOf(req);
+      const { list } = listOf(req);
+      if (isLibrary(list)) return lib.remove(req, list, itemParam(req));
       const item = requireItem(store, list, req.params['item'] as string);
       const match = req.headers['if-match'];
       if (match && match !== '*' && match !== itemETag(item))
@@ -352,5 +309,6 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       deleteItem(store, list, item);
       return noContent();
     }),
+    ...libraryRoutes(ctx),
   ];
 }

@@ -1,0 +1,69 @@
+import { compileFilter } from '../../core/filter.js';
+import { badRequest, selfLink } from '../../core/odata.js';
+import type { EmuRequest, EmuResponse } from '../../core/types.js';
+import { allColumns } from './json.js';
+import type { ListRecord } from './model.js';
+
+/** Query options shared by list item routes of custom lists and document libraries. */
+
+const HONOR_NON_INDEXED = /HonorNonIndexedQueriesWarningMayFailRandomly/i;
+
+/** `$select` names. */
+export const selected = (req: EmuRequest) =>
+  (req.query.get('$select') ?? req.query.get('select') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** What a list item `$filter` sees of an item. */
+export type FilterView = {
+  id: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  contentType: { id: string; name: string };
+  fields: Record<string, unknown>;
+};
+
+/** `$filter` over list items; non-indexed fields need the Prefer header, as SharePoint insists. */
+export function itemFilter(req: EmuRequest, l: ListRecord): ((v: FilterView) => boolean) | undefined {
+  const raw = req.query.get('$filter') ?? req.query.get('filter');
+  if (!raw) return undefined;
+  const indexed = new Set(
+    allColumns(l)
+      .filter((c) => c.indexed)
+      .map((c) => c.name.toLowerCase()),
+  );
+  for (const [, name] of raw.matchAll(/fields\/(\w+)/g)) {
+    if (
+      !indexed.has((name as string).toLowerCase()) &&
+      !HONOR_NON_INDEXED.test(req.headers['prefer'] ?? '')
+    ) {
+      throw badRequest(
+        `Field '${name}' cannot be referenced in filter or orderby as it is not indexed. Provide the 'Prefer: HonorNonIndexedQueriesWarningMayFailRandomly' header to allow this, but be warned that such queries may fail on large lists.`,
+        'invalidRequest',
+      );
+    }
+  }
+  const test = compileFilter(raw);
+  return (v) => test(v);
+}
+
+export function refuseOrderBy(req: EmuRequest): void {
+  if (req.query.has('$orderby') || req.query.has('orderby'))
+    throw badRequest('$orderby on list items is not supported by the emulator.', 'invalidRequest');
+}
+
+/** 410 Gone for an expired list-item delta token; Location restarts the enumeration. */
+export function listsDeltaExpired(req: EmuRequest): EmuResponse {
+  return {
+    status: 410,
+    headers: { location: selfLink(req, { token: null }) },
+    json: {
+      error: {
+        code: 'resyncChangesApplyDifferences',
+        message:
+          "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
+      },
+    },
+  };
+}
