@@ -15,6 +15,8 @@ export interface ProjectOptions {
   /** `Prefer: outlook.body-content-type="text"` (or html). */
   bodyType: 'text' | 'html' | null;
   expandAttachments: boolean;
+  /** `$expand=attachments($select=…)`: the attachment fields wanted (null: all). */
+  attachmentFields: Set<string> | null;
   /** `$expand=singleValueExtendedProperties($filter=id eq '…')`. */
   extFilter: string | null;
   odataType: boolean;
@@ -35,9 +37,16 @@ export function projectOptions(req: EmuRequest): ProjectOptions {
     basic: !perms.has('Mail.Read') && !perms.has('Mail.ReadWrite') && perms.has('Mail.ReadBasic.All'),
     bodyType: bt === 'text' || bt === 'html' ? bt : null,
     expandAttachments: /(^|,)\s*attachments\b/i.test(expand),
+    attachmentFields: attachmentSelect(expand),
     extFilter: ext ? (ext[1] ?? '') : null,
     odataType: false,
   };
+}
+
+/** The nested `$select` of `$expand=attachments($select=a,b)`, or null. */
+function attachmentSelect(expand: string): Set<string> | null {
+  const m = /(?:^|,)\s*attachments\s*\(\s*\$select=([^);]*)/i.exec(expand);
+  return m?.[1] ? new Set(m[1].split(',').map((f) => f.trim())) : null;
 }
 
 function bodyAs(body: { contentType: 'text' | 'html'; content: string }, want: 'text' | 'html' | null) {
@@ -157,8 +166,15 @@ export async function messageJson(
   if (sel?.has('uniqueBody') && !opts.basic) out['uniqueBody'] = bodyAs(v.uniqueBody, opts.bodyType);
   if (sel?.has('internetMessageHeaders')) out['internetMessageHeaders'] = await v.headers();
   if (opts.expandAttachments && !opts.basic) {
+    const fields = opts.attachmentFields;
+    // Content is only read (and base64-encoded) when the nested $select asks for it.
+    const withContent = !fields || fields.has('contentBytes');
     out['attachments'] = await Promise.all(
-      v.attachments.map((a) => attachmentJson(a, { withContent: true, expandItem: false })),
+      v.attachments.map(async (a) => {
+        const json = await attachmentJson(a, { withContent, expandItem: false });
+        if (!fields) return json;
+        return Object.fromEntries(Object.entries(json).filter(([k]) => k === 'id' || k.startsWith('@') || fields.has(k)));
+      }),
     );
   }
   if (opts.extFilter !== null) {
