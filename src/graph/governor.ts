@@ -146,9 +146,15 @@ export class ThrottleGovernor {
 
   private window(key: string, spanMs: number): Window {
     let w = this.windows.get(key);
-    // 10% longer than documented: the service counts a request when it arrives, a little after we
-    // send it, so a window that ends exactly on time would let the next request in too early.
-    if (!w) this.windows.set(key, (w = new Window(spanMs * this.opts.windowScale * WINDOW_MARGIN)));
+    // Longer than documented (10%, at least 250 ms): the service counts a request when it gets
+    // to it, a little after we send it, so a window that ends exactly on time lets the next
+    // request in too early.
+    const span = spanMs * this.opts.windowScale;
+    if (!w)
+      this.windows.set(
+        key,
+        (w = new Window(Math.max(span * WINDOW_MARGIN, span + 250 * this.opts.windowScale))),
+      );
     return w;
   }
 
@@ -207,17 +213,23 @@ export class ThrottleGovernor {
       await mailbox.acquire(mailboxUnits);
     }
     try {
+      // The request counts against a rate window from the moment it is sent, so the window is
+      // checked again once a global slot is held (waiting for one may take a while).
       for (;;) {
         signal?.throwIfAborted();
+        const wait = this.rateWait(scope, units, this.clock.now());
+        if (wait > 0) {
+          await this.clock.sleep(wait, signal);
+          continue;
+        }
+        await this.global.acquire();
         const now = this.clock.now();
-        const wait = this.rateWait(scope, units, now);
-        if (wait <= 0) {
+        if (this.rateWait(scope, units, now) <= 0) {
           this.record(scope, units, now);
           break;
         }
-        await this.clock.sleep(wait, signal);
+        this.global.release();
       }
-      await this.global.acquire();
     } catch (e) {
       mailbox?.release(mailboxUnits);
       throw e;
