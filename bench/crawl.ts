@@ -1,67 +1,80 @@
 import { readFileSync } from 'node:fs';
-import { Emulator } from '../emulator/index.js';
+import { Agent, request } from 'undici';
+import type { MetricsSnapshot } from '../emulator/index.js';
 import { GraphClient } from '../src/graph/index.js';
 import { crawlTenant } from '../src/connectors/inventory/index.js';
+import { spawnEmulator } from './spawn-emulator.js';
 
 /**
  * A full Graph crawl of an emulated tenant under realistic throttling: wall time against the
  * emulator's throttle lower bound (the least time any client could have needed for the same
- * requests), peak concurrency per mailbox, request and 429 counts, and peak RSS of this process
- * (client and emulator together).
+ * requests), peak concurrency per mailbox, request and 429 counts, and the client's peak RSS. The
+ * emulator runs in its own process.
  */
 export default async function crawl(
   args: Record<string, string | undefined>,
 ): Promise<Record<string, unknown>> {
   const profile = args['profile'] ?? 'small';
-  const timeScale = Number(args['time-scale'] ?? 0.1);
-  const emulator = await Emulator.start({
+  const timeScale = Number(args['time-scale'] ?? 1);
+  const emulator = await spawnEmulator([
+    '--profile',
     profile,
-    seed: args['seed'] ?? 1,
-    throttle: 'realistic',
-    timeScale,
-  });
-  const info = emulator.info;
+    '--seed',
+    args['seed'] ?? '1',
+    '--throttle',
+    'realistic',
+    '--time-scale',
+    String(timeScale),
+  ]);
+  const { info } = emulator;
+  const ca = readFileSync(info.caFile, 'utf8');
+  const admin = new Agent({ connect: { ca } });
+  const adminCall = async (method: string, path: string) =>
+    (await (
+      await request(`${info.adminUrl}${path}`, { method: method as 'GET', dispatcher: admin })
+    ).body.json()) as MetricsSnapshot;
   const client = new GraphClient({
     tenantId: info.tenantId,
     clientId: info.clientId,
     credential: { kind: 'secret', secret: info.clientSecret },
     graphUrl: info.graphUrl,
     loginUrl: info.loginUrl,
-    ca: readFileSync(info.caFile, 'utf8'),
+    ca,
     limitWindowScale: timeScale,
     maxConcurrency: 256,
   });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-  // Sign in first: the identity round trip is not Graph work the lower bound accounts for.
-  await client.get('/organization');
-  await fetch(`${info.adminUrl}/metrics/reset`, { method: 'POST' }).catch(() => undefined);
-  emulator.metrics.reset();
-  const started = performance.now();
-  const inventory = await crawlTenant(client, { concurrency: 64 });
-  const wallMs = performance.now() - started;
-  clearInterval(sampler);
-  const m = emulator.metrics.snapshot();
-  await client.close();
-  await emulator.close();
-  const maxMailbox = Math.max(0, ...Object.values(m.maxConcurrencyByMailbox));
-  return {
-    profile,
-    timeScale,
-    crawlMs: Math.round(wallMs),
-    throttleLowerBoundMs: m.throttleLowerBoundMs,
-    lowerBoundScope: m.lowerBoundScope,
-    ratioToLowerBound: Number((wallMs / Math.max(1, m.throttleLowerBoundMs)).toFixed(3)),
-    target: 1.25,
-    requests: m.requests,
-    throttled429: m.throttled.status429,
-    maxConcurrencyPerMailbox: maxMailbox,
-    mailboxLimit: 4,
-    resourceUnits: m.resourceUnits,
-    items: Object.entries(inventory.counts)
-      .filter(([k]) => !k.endsWith('bytes'))
-      .reduce((n, [, v]) => n + v, 0),
-    warnings: inventory.warnings.length,
-    peakRssMiB: Math.round(peakRss / 1048576),
-  };
+  try {
+    // Sign in first: the identity round trip is not Graph work the lower bound accounts for.
+    await client.get('/organization');
+    await adminCall('POST', '/metrics/reset');
+    const started = performance.now();
+    const inventory = await crawlTenant(client, { concurrency: Number(args['concurrency'] ?? 64) });
+    const wallMs = performance.now() - started;
+    const m = await adminCall('GET', '/metrics');
+    return {
+      profile,
+      timeScale,
+      crawlMs: Math.round(wallMs),
+      throttleLowerBoundMs: m.throttleLowerBoundMs,
+      lowerBoundScope: m.lowerBoundScope,
+      ratioToLowerBound: Number((wallMs / Math.max(1, m.throttleLowerBoundMs)).toFixed(3)),
+      requests: m.requests,
+      throttled429: m.throttled.status429,
+      maxConcurrencyPerMailbox: Math.max(0, ...Object.values(m.maxConcurrencyByMailbox)),
+      mailboxLimit: 4,
+      resourceUnits: m.resourceUnits,
+      items: Object.entries(inventory.counts)
+        .filter(([k]) => !k.endsWith('bytes'))
+        .reduce((n, [, v]) => n + v, 0),
+      warnings: inventory.warnings.length,
+      clientPeakRssMiB: Math.round(peakRss / 1048576),
+    };
+  } finally {
+    clearInterval(sampler);
+    await client.close();
+    await admin.close();
+    await emulator.stop();
+  }
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { SAFEHOLD_VERSION } from '../graph/index.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerInventory } from './commands/inventory.js';
 import { EXIT, UserError } from './output.js';
 
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerEmulator(program);
+  registerDemo(program);
+  registerInventory(program);
   return program;
 }
 
