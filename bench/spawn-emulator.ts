@@ -10,7 +10,7 @@ export async function spawnEmulator(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });
   const info = JSON.parse(line) as EmulatorInfo;
