@@ -38,7 +38,7 @@ export {
 export { classify, type RequestScope, type ScopeKind } from './scope.js';
 export { collect, delta, isDeltaReset, isRemoved, items, pages, type Page } from './paging.js';
 export { batch, BATCH_LIMIT, type BatchRequest, type BatchResponse } from './batch.js';
-export { download, type DownloadOptions } from './download.js';
+export { ContentChangedError, download, type DownloadOptions } from './download.js';
 export {
   bufferSource,
   CHUNK_MULTIPLE,
