@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FaultInjector, ScriptedFault } from './core/faults.js';
+import type { FaultInjector, FaultKind, ScriptedFault } from './core/faults.js';
 import type { Metrics } from './core/metrics.js';
 import { badRequest, jsonBody, notFound, ok } from './core/odata.js';
 import type { ActivityOp, ServiceContext, ServiceModule } from './core/service.js';
@@ -16,6 +16,56 @@ interface AdminDeps {
   faults: FaultInjector;
   services: ServiceModule[];
   info: () => EmulatorInfo;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  'status',
+  'reset',
+  'slow',
+  'truncate',
+  'html',
+  'error-in-200',
+  'loop-next-link',
+  'expire-delta',
+];
+
+/** A scripted fault as `POST /_emulator/faults` accepts it; anything else is 400, not 500. */
+function checkFault(f: unknown): asserts f is ScriptedFault {
+  if (!f || typeof f !== 'object' || Array.isArray(f)) throw badRequest('a fault must be a JSON object');
+  const { path, kind, method, count, status, retryAfterSeconds, delayMs } = f as Record<string, unknown>;
+  if (typeof path !== 'string' || !path || typeof kind !== 'string')
+    throw badRequest('a fault needs "path" (a regular expression) and "kind"');
+  if (!FAULT_KINDS.includes(kind as FaultKind))
+    throw badRequest(`unknown fault kind '${kind}'; known: ${FAULT_KINDS.join(', ')}`);
+  if (method !== undefined && typeof method !== 'string') throw badRequest('"method" must be a string');
+  if (count !== undefined && !(typeof count === 'number' && Number.isInteger(count) && count > 0))
+    throw badRequest('"count" must be a positive integer');
+  if (
+    status !== undefined &&
+    !(Number.isInteger(status) && (status as number) >= 200 && (status as number) <= 599)
+  )
+    throw badRequest('"status" must be an HTTP status from 200 to 599');
+  for (const [name, v] of [
+    ['retryAfterSeconds', retryAfterSeconds],
+    ['delayMs', delayMs],
+  ] as const)
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      throw badRequest(`"${name}" must be a non-negative number`);
+  try {
+    new RegExp(path);
+  } catch (e) {
+    throw badRequest(`"path" is not a valid regular expression: ${(e as Error).message}`);
+  }
+}
+
+/** An app's lists are arrays of strings, and redirect URIs absolute URLs (sign-in builds on them). */
+function checkAppLists(b: Record<string, unknown>): void {
+  for (const k of ['permissions', 'redirectUris', 'delegatedScopes'])
+    if (b[k] !== undefined && !(Array.isArray(b[k]) && b[k].every((x) => typeof x === 'string')))
+      throw badRequest(`"${k}" must be an array of strings`);
+  for (const uri of (b['redirectUris'] as string[] | undefined) ?? []) {
+    if (!URL.canParse(uri)) throw badRequest(`"${uri}" is not an absolute URI`);
+  }
 }
 
 /**
@@ -53,10 +103,9 @@ export function adminModule(d: AdminDeps): RouteDef[] {
     r('POST', '/faults', (req) => {
       const raw = jsonBody<ScriptedFault | ScriptedFault[]>(req);
       const list = Array.isArray(raw) ? raw : [raw];
-      for (const f of list) {
-        if (!f.path || !f.kind) throw badRequest('a fault needs "path" (a regular expression) and "kind"');
-        d.faults.script(f);
-      }
+      // Every fault is checked before any is armed, so a bad entry leaves nothing half-scripted.
+      for (const f of list) checkFault(f);
+      for (const f of list) d.faults.script(f);
       return ok({ scripted: list.length });
     }),
     r('DELETE', '/faults', () => {
@@ -90,6 +139,7 @@ export function adminModule(d: AdminDeps): RouteDef[] {
         delegatedScopes?: string[];
         secret?: boolean;
       };
+      checkAppLists(b);
       const appId = stableGuid('app', randomBytes(16).toString('hex'));
       const secret =
         b.secret === false
@@ -130,7 +180,14 @@ export function adminModule(d: AdminDeps): RouteDef[] {
       const app = store.apps.get(req.params['appId'] as string);
       if (!app) throw notFound('No such app registration.');
       const b = body(req) as Partial<Pick<AppRecord, 'permissions' | 'redirectUris' | 'delegatedScopes'>>;
-      const updated = { ...app, ...b };
+      checkAppLists(b);
+      // Only these three may change (anything else in the body is ignored, not stored).
+      const updated: AppRecord = {
+        ...app,
+        ...(b.permissions ? { permissions: b.permissions } : {}),
+        ...(b.redirectUris ? { redirectUris: b.redirectUris } : {}),
+        ...(b.delegatedScopes ? { delegatedScopes: b.delegatedScopes } : {}),
+      };
       store.put('directory:apps', app.appId, updated);
       return ok({ appId: app.appId, permissions: updated.permissions, redirectUris: updated.redirectUris });
     }),

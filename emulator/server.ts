@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,13 @@ import { ScaledClock } from './core/clock.js';
 import { DownloadRegistry } from './core/downloads.js';
 import { FaultInjector } from './core/faults.js';
 import { Metrics } from './core/metrics.js';
-import { dispatch, type PipelineDeps } from './core/pipeline.js';
+import { dispatch, type Dispatched, type PipelineDeps } from './core/pipeline.js';
 import { Router } from './core/router.js';
 import { ThrottleModel, type ThrottleMode } from './core/throttle.js';
 import { TokenValidator } from './core/auth.js';
 import { batchRoute } from './core/batch.js';
-import type { EmuRequest, EmuResponse } from './core/types.js';
+import { contentLength, discardBody, failed, readBody, tooLarge, write } from './core/http-io.js';
+import type { EmuRequest } from './core/types.js';
 import type { ServiceContext, ServiceModule } from './core/service.js';
 import { Random } from './generator/random.js';
 import { SigningKey } from './identity/keys.js';
@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   stateDir?: string;
   /** Service modules to serve (all by default). */
   services?: ServiceModule[];
+  /** Largest request body accepted (default 64 MiB, above Graph's 60 MiB upload fragments). */
+  maxRequestBytes?: number;
 }
 
 /** The line `safehold emulator --json` prints once ready. */
@@ -55,8 +57,6 @@ export interface EmulatorInfo {
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
-const JSON_TYPE =
-  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** A running Microsoft 365 tenant emulator: Graph, Entra ID sign-in and the admin API on one HTTPS origin. */
 export class Emulator {
@@ -118,7 +118,9 @@ export class Emulator {
       faults,
       clock,
       random: rnd,
+      knownMailbox: mailboxResolver(store),
     };
+    const maxBody = opts.maxRequestBytes ?? MAX_BODY;
     router.addGraph([batchRoute(() => deps)]);
     for (const s of services) router.addGraph(s.routes(ctx));
     router.addPlain(new IdentityService(store, key, () => [origin]).routes());
@@ -129,7 +131,11 @@ export class Emulator {
     const server = createServer(
       { cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 },
       (req, res) => {
-        void handle(deps, req, res);
+        // handle() catches everything itself; this is the last line of defence for the process.
+        handle(deps, req, res, maxBody).catch((e: unknown) => {
+          console.error('emulator: request handling failed', e);
+          res.destroy();
+        });
       },
     );
     server.headersTimeout = 60_000;
@@ -167,128 +173,90 @@ export class Emulator {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Exchange throttling keys that name a mailbox of the tenant: a user (id or UPN), a group (id or
+ * address), or a primary or archive mailbox id. Resolved keys are remembered (bounded by the
+ * tenant); anything else shares the pipeline's `<unknown>` budget.
+ */
+function mailboxResolver(store: TenantStore): (mailbox: string) => boolean {
+  const known = new Set<string>();
+  return (mailbox) => {
+    const key = mailbox.toLowerCase();
+    if (known.has(key)) return true;
+    const found =
+      !!store.findUser(mailbox) ||
+      !!store.groups.get(mailbox) ||
+      !!store.groups.get(key) ||
+      store.groups.values().some((g) => g.mail?.toLowerCase() === key) ||
+      store.users
+        .values()
+        .some((u) => u.archiveMailboxId?.toLowerCase() === key || u.primaryMailboxId?.toLowerCase() === key);
+    if (found) known.add(key);
+    return found;
+  };
 }
 
-async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Whether the request gets as far as its handler: a route matches and, if it needs a token, the
+ * token is valid and carries a permission of the route. Anything else is answered (by dispatch,
+ * as usual) without reading the body, so an unauthenticated client cannot make the emulator
+ * buffer a large upload.
+ */
+async function needsBody(deps: PipelineDeps, req: EmuRequest): Promise<boolean> {
+  const match = deps.router.match(req.method, req.rawPath);
+  if (!('def' in match)) return false;
+  const perms = match.def.permissions;
+  if (perms === null) return true;
+  try {
+    const caller = await deps.tokens.authenticate(req);
+    return perms.length === 0 || perms.some((p) => caller.permissions.has(p));
+  } catch {
+    return false;
+  }
+}
+
+async function handle(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBody: number,
+): Promise<void> {
   res.on('error', () => undefined);
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers))
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  const body = await readBody(req).catch(() => undefined);
-  if (body === undefined) {
-    writeSimple(res, 413, {
-      error: { code: 'RequestEntityTooLarge', message: 'The request body is too large.' },
-    });
-    return;
-  }
-  const emuReq: EmuRequest = {
-    method: (req.method ?? 'GET').toUpperCase(),
-    rawPath: q < 0 ? url : url.slice(0, q),
-    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-    headers,
-    body,
-    params: {},
-    apiVersion: '',
-    origin: `https://${headers['host'] ?? 'localhost'}`,
-    inBatch: false,
-  };
-  const out = await dispatch(deps, emuReq);
-  res.once('close', () => out.finish());
-  write(res, emuReq, out.response, out.resetMidBody);
-}
-
-function writeSimple(res: ServerResponse, status: number, json: unknown): void {
-  const body = JSON.stringify(json);
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/** Parses a single `bytes=` range; undefined when absent or multi-range (served whole). */
-function parseRange(
-  header: string | undefined,
-  length: number,
-): [number, number] | 'unsatisfiable' | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return undefined;
-  const [, a, b] = m;
-  let start: number;
-  let end: number;
-  if (a === '' && b === '') return undefined;
-  if (a === '') {
-    start = Math.max(0, length - Number(b));
-    end = length - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? length - 1 : Math.min(Number(b), length - 1);
-  }
-  if (start >= length || start > end) return 'unsatisfiable';
-  return [start, end];
-}
-
-function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, resetMidBody: boolean): void {
-  const headers: Record<string, string | number> = {
-    'request-id': r.headers?.['request-id'] ?? randomUUID(),
-    'client-request-id': req.headers['client-request-id'] ?? r.headers?.['request-id'] ?? randomUUID(),
-    'strict-transport-security': 'max-age=31536000',
-    ...r.headers,
-  };
-  if (r.stream) {
-    const total = r.stream.length;
-    const range = r.status === 200 ? parseRange(req.headers['range'], total) : undefined;
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...headers, 'content-range': `bytes */${total}`, 'content-length': 0 });
-      res.end();
-      return;
+  req.on('error', () => undefined);
+  let out: Dispatched | undefined;
+  try {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const emuReq: EmuRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      rawPath: q < 0 ? url : url.slice(0, q),
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      headers,
+      body: Buffer.alloc(0),
+      params: {},
+      apiVersion: '',
+      origin: `https://${headers['host'] ?? 'localhost'}`,
+      inBatch: false,
+    };
+    // A declared length over the limit is refused before a byte of the body is read.
+    if ((contentLength(req) ?? 0) > maxBody) return tooLarge(req, res);
+    const readsBody = await needsBody(deps, emuReq);
+    if (readsBody) {
+      const body = await readBody(req, maxBody);
+      if (body === 'too-large') return tooLarge(req, res);
+      emuReq.body = body;
     }
-    const [start, end] = range ?? [0, total - 1];
-    const length = total === 0 ? 0 : end - start + 1;
-    if (range) headers['content-range'] = `bytes ${start}-${end}/${total}`;
-    headers['content-length'] = length;
-    res.writeHead(range ? 206 : r.status, headers);
-    if (length === 0) {
-      res.end();
-      return;
-    }
-    const stream = r.stream.open(start, end);
-    if (resetMidBody) {
-      let sent = 0;
-      stream.on('data', (c: Buffer) => {
-        sent += c.length;
-        if (sent >= length / 2) {
-          stream.destroy();
-          res.socket?.destroy();
-        }
-      });
-    }
-    stream.on('error', () => res.socket?.destroy());
-    stream.pipe(res);
-    return;
+    const dispatched = await dispatch(deps, emuReq);
+    out = dispatched;
+    res.once('close', () => dispatched.finish());
+    if (!readsBody) discardBody(req);
+    write(res, emuReq, out.response, out.resetMidBody);
+  } catch (e) {
+    console.error('emulator: request failed', req.method, req.url, e);
+    out?.finish();
+    failed(res);
   }
-  let body: Buffer;
-  if (r.json !== undefined) {
-    body = Buffer.from(JSON.stringify(r.json));
-    headers['content-type'] ??= JSON_TYPE;
-  } else {
-    body = r.body === undefined ? Buffer.alloc(0) : typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-  }
-  headers['content-length'] = body.length;
-  res.writeHead(r.status, headers);
-  if (resetMidBody && body.length > 1) {
-    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
-    return;
-  }
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
 }

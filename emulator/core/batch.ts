@@ -23,8 +23,17 @@ interface SubResponse {
   body?: unknown;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Checks the batch payload as documented: an object whose `requests` is an array of request
+ * objects with a string `id`, `method` and `url`, optional `headers` (an object of strings) and
+ * `dependsOn` (an array of ids). Anything else makes the batch malformed: 400 for the whole batch.
+ */
 function validate(raw: unknown): SubRequest[] {
-  const requests = (raw as { requests?: unknown }).requests;
+  if (!isObject(raw)) throw badRequest('Invalid batch payload format: the body must be a JSON object.');
+  const requests = raw['requests'];
   if (!Array.isArray(requests))
     throw badRequest("Invalid batch payload format: 'requests' must be an array.");
   if (requests.length === 0)
@@ -34,36 +43,54 @@ function validate(raw: unknown): SubRequest[] {
       `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_REQUESTS}.`,
     );
   const ids = new Set<string>();
-  for (const r of requests as SubRequest[]) {
-    if (!r || typeof r.id !== 'string' || !r.id)
+  for (const r of requests as unknown[]) {
+    if (!isObject(r) || typeof r['id'] !== 'string' || !r['id'])
       throw badRequest("Invalid batch payload format: every request needs an 'id'.");
-    if (typeof r.method !== 'string' || typeof r.url !== 'string')
-      throw badRequest(`Invalid batch payload format: request '${r.id}' needs 'method' and 'url'.`);
-    const key = r.id.toLowerCase();
+    const id = r['id'];
+    if (typeof r['method'] !== 'string' || typeof r['url'] !== 'string')
+      throw badRequest(`Invalid batch payload format: request '${id}' needs 'method' and 'url'.`);
+    const headers = r['headers'];
+    if (
+      headers !== undefined &&
+      (!isObject(headers) || Object.values(headers).some((v) => typeof v !== 'string'))
+    )
+      throw badRequest(
+        `Invalid batch payload format: 'headers' of request '${id}' must be an object of strings.`,
+      );
+    const dependsOn = r['dependsOn'];
+    if (
+      dependsOn !== undefined &&
+      (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string'))
+    )
+      throw badRequest(
+        `Invalid batch payload format: 'dependsOn' of request '${id}' must be an array of request ids.`,
+      );
+    const key = id.toLowerCase();
     if (ids.has(key))
-      throw badRequest(`Invalid batch payload format: the batch contains duplicate request id '${r.id}'.`);
+      throw badRequest(`Invalid batch payload format: the batch contains duplicate request id '${id}'.`);
     ids.add(key);
   }
-  for (const r of requests as SubRequest[]) {
+  const valid = requests as SubRequest[];
+  for (const r of valid) {
     for (const dep of r.dependsOn ?? []) {
-      if (!ids.has(String(dep).toLowerCase()))
+      if (!ids.has(dep.toLowerCase()))
         throw badRequest(
           `Invalid batch payload format: request '${r.id}' depends on unknown request '${dep}'.`,
         );
     }
   }
-  const byId = new Map((requests as SubRequest[]).map((r) => [r.id.toLowerCase(), r]));
+  const byId = new Map(valid.map((r) => [r.id.toLowerCase(), r]));
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string): void => {
     if (state.get(id) === 'done') return;
     if (state.get(id) === 'visiting')
       throw badRequest('Invalid batch payload format: dependsOn contains a cycle.');
     state.set(id, 'visiting');
-    for (const dep of byId.get(id)?.dependsOn ?? []) visit(String(dep).toLowerCase());
+    for (const dep of byId.get(id)?.dependsOn ?? []) visit(dep.toLowerCase());
     state.set(id, 'done');
   };
   for (const id of byId.keys()) visit(id);
-  return requests as SubRequest[];
+  return valid;
 }
 
 function subRequest(parent: EmuRequest, r: SubRequest): EmuRequest {
@@ -71,8 +98,12 @@ function subRequest(parent: EmuRequest, r: SubRequest): EmuRequest {
   const rel = r.url.startsWith('/') ? r.url : `/${r.url}`;
   const q = rel.indexOf('?');
   const path = q < 0 ? rel : rel.slice(0, q);
+  // A batch cannot carry another batch (the docs show no nesting; it would also escape the
+  // 20-request limit). Refused per request, as the batch itself is well formed.
+  if (/^\/\$batch\/?$/i.test(path))
+    throw badRequest(`Request '${r.id}': a batch request cannot contain another batch request.`);
   const headers: Record<string, string> = { authorization: parent.headers['authorization'] ?? '' };
-  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
   let body = Buffer.alloc(0);
   if (r.body !== undefined && r.body !== null) {
     const type = headers['content-type'];

@@ -10,10 +10,23 @@ type Expr = (row: Record<string, unknown>, vars?: Record<string, unknown>) => Va
 
 const KEYWORDS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'true', 'false', 'null']);
 
+/**
+ * Limits that keep a hostile `$filter` from exhausting the stack or the CPU (Graph refuses overly
+ * complex queries with 400 as well; its exact limits are not documented).
+ */
+export const MAX_FILTER_TOKENS = 2000;
+export const MAX_FILTER_DEPTH = 100;
+const tooComplex = () =>
+  badRequest('Invalid filter clause: the query is too complex (too many terms or nesting too deep).');
+
+const DATE_LITERAL = /\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?(?=[\s)]|$)/y;
+const WORD = /[-\w./@#]+/y;
+
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
+    if (out.length > MAX_FILTER_TOKENS) throw tooComplex();
     const c = src[i] as string;
     if (/\s/.test(c)) {
       i++;
@@ -44,15 +57,16 @@ function tokenize(src: string): Token[] {
       i++;
     } else {
       // Unquoted DateTimeOffset literals (receivedDateTime ge 2024-01-01T00:00:00Z) are strings.
-      const date = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?(?=[\s)]|$)/.exec(
-        src.slice(i),
-      );
+      // Sticky regexes match at `i` without copying the rest of the input for every token.
+      DATE_LITERAL.lastIndex = i;
+      const date = DATE_LITERAL.exec(src);
       if (date) {
         out.push({ t: 'str', v: date[0] });
         i += date[0].length;
         continue;
       }
-      const m = /^[-\w./@#]+/.exec(src.slice(i));
+      WORD.lastIndex = i;
+      const m = WORD.exec(src);
       if (!m) throw badRequest(`Invalid filter clause: unexpected '${c}'.`);
       const word = m[0];
       i += word.length;
@@ -66,9 +80,12 @@ function tokenize(src: string): Token[] {
 
 function lookup(row: Record<string, unknown>, path: string, vars: Record<string, unknown> = {}): Value {
   const parts = path.split('/');
-  let cur: unknown = parts[0] !== undefined && parts[0] in vars ? vars[parts[0]] : row[parts[0] as string];
-  for (const p of parts.slice(1))
-    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+  // Own properties only: `constructor` or `__proto__` in a filter must not reach the prototype.
+  const own = (o: unknown, k: string): unknown =>
+    o && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined;
+  const head = parts[0] as string;
+  let cur: unknown = Object.hasOwn(vars, head) ? vars[head] : own(row, head);
+  for (const p of parts.slice(1)) cur = own(cur, p);
   return cur as Value;
 }
 
@@ -89,9 +106,25 @@ function compare(a: Value, b: Value, op: string): boolean {
   }
 }
 
+/** What a compiled filter tests and what it uses (for services that restrict operators or properties). */
+export interface CompiledFilter {
+  test: (row: Record<string, unknown>) => boolean;
+  /** Top-level property paths named (lambda variables excluded), as written. */
+  properties: Set<string>;
+  /** Operators and functions used, lower-case: `eq`, `ne`, `not`, `and`, `startswith`, `any`, … */
+  operators: Set<string>;
+}
+
 export function compileFilter(src: string): (row: Record<string, unknown>) => boolean {
+  return parseFilter(src).test;
+}
+
+export function parseFilter(src: string): CompiledFilter {
   const toks = tokenize(src);
+  const properties = new Set<string>();
+  const operators = new Set<string>();
   let pos = 0;
+  let depth = 0;
   const peek = () => toks[pos];
   const next = () => {
     const t = toks[pos++];
@@ -103,11 +136,22 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
     if (tok.t !== t) throw badRequest(`Invalid filter clause: expected ${t} near '${tok.v}'.`);
     return tok;
   };
+  /** Runs a nested parse one level deeper; the depth bounds both parsing and evaluation recursion. */
+  const nested = <T>(parse: () => T): T => {
+    if (++depth > MAX_FILTER_DEPTH) throw tooComplex();
+    try {
+      return parse();
+    } finally {
+      depth--;
+    }
+  };
+  const scopes: string[] = [];
 
   const parseOr = (): Expr => {
     let left = parseAnd();
     while (peek()?.v === 'or') {
       next();
+      operators.add('or');
       const l = left;
       const r = parseAnd();
       left = (row, vars) => !!l(row, vars) || !!r(row, vars);
@@ -118,6 +162,7 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
     let left = parseUnary();
     while (peek()?.v === 'and') {
       next();
+      operators.add('and');
       const l = left;
       const r = parseUnary();
       left = (row, vars) => !!l(row, vars) && !!r(row, vars);
@@ -127,7 +172,8 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
   const parseUnary = (): Expr => {
     if (peek()?.v === 'not') {
       next();
-      const e = parseUnary();
+      operators.add('not');
+      const e = nested(parseUnary);
       return (row, vars) => !e(row, vars);
     }
     return parseComparison();
@@ -137,6 +183,7 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
     const op = peek();
     if (op?.t === 'kw' && ['eq', 'ne', 'gt', 'ge', 'lt', 'le'].includes(op.v)) {
       next();
+      operators.add(op.v);
       const right = parsePrimary();
       return (row, vars) => compare(left(row, vars), right(row, vars), op.v);
     }
@@ -145,7 +192,7 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
   const parsePrimary = (): Expr => {
     const tok = next();
     if (tok.t === 'lp') {
-      const e = parseOr();
+      const e = nested(parseOr);
       expect('rp');
       return e;
     }
@@ -160,10 +207,14 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
       next();
       const variable = expect('id').v;
       expect('colon');
-      const body = parseOr();
-      expect('rp');
       const coll = lambda[1] as string;
+      noteProperty(coll);
       const all = (lambda[2] as string).toLowerCase() === 'all';
+      operators.add(all ? 'all' : 'any');
+      scopes.push(variable);
+      const body = nested(parseOr);
+      scopes.pop();
+      expect('rp');
       return (row, vars) => {
         const items = lookup(row, coll, vars);
         if (!Array.isArray(items)) return false;
@@ -174,10 +225,11 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
     if (peek()?.t === 'lp') {
       const fn = tok.v.toLowerCase();
       next();
-      const args: Expr[] = [parseOr()];
+      operators.add(fn);
+      const args: Expr[] = [nested(parseOr)];
       while (peek()?.t === 'comma') {
         next();
-        args.push(parseOr());
+        args.push(nested(parseOr));
       }
       expect('rp');
       const [a, b] = args as [Expr, Expr];
@@ -187,10 +239,15 @@ export function compileFilter(src: string): (row: Record<string, unknown>) => bo
       if (fn === 'contains') return (row, vars) => str(a(row, vars)).includes(str(b(row, vars)));
       throw badRequest(`Invalid filter clause: unsupported function '${tok.v}'.`);
     }
+    noteProperty(tok.v);
     return (row, vars) => lookup(row, tok.v, vars);
   };
+  function noteProperty(path: string): void {
+    const head = path.split('/')[0] as string;
+    if (!scopes.includes(head)) properties.add(path);
+  }
 
   const expr = parseOr();
   if (pos !== toks.length) throw badRequest(`Invalid filter clause: unexpected '${toks[pos]?.v}'.`);
-  return (row) => !!expr(row);
+  return { test: (row) => !!expr(row), properties, operators };
 }

@@ -1,20 +1,33 @@
 import type { Collection, Entry } from './collection.js';
 import {
+  badRequest,
   collectionPage,
   contextUrl,
-  decodeToken,
+  decodeCursor,
   encodeToken,
   ok,
   select,
   selfLink,
+  skipOf,
   topOf,
+  tryDecodeCursor,
 } from './odata.js';
 import type { EmuRequest, EmuResponse } from './types.js';
 
 export interface PageOptions {
   defaultTop: number;
   maxTop: number;
+  /**
+   * Whether the first page carries `@odata.count`; default: when `$count=true` is asked. Directory
+   * objects only count in advanced queries (`ConsistencyLevel: eventual`) and ignore it otherwise.
+   */
+  count?: boolean;
 }
+
+/** The cursor `pageArray` puts in `$skiptoken`: the offset of the next page. */
+export const OFFSET_CURSOR = { o: 'count' } as const;
+/** The cursor `pageCollection` puts in `$skiptoken`: the last seq already sent. */
+export const SEQ_CURSOR = { s: 'count' } as const;
 
 /** Pages an in-memory list with an offset cursor in `$skiptoken`. */
 export function pageArray<T>(
@@ -27,10 +40,11 @@ export function pageArray<T>(
 ): EmuResponse {
   const top = topOf(req, opts.defaultTop, opts.maxTop);
   const skipToken = req.query.get('$skiptoken');
-  const offset = skipToken ? decodeToken<{ o: number }>(skipToken).o : Number(req.query.get('$skip') ?? 0);
+  const offset = skipToken ? decodeCursor(skipToken, OFFSET_CURSOR).o : skipOf(req);
   const slice = items.slice(offset, offset + top).map((i) => select(req, project(i)));
   const next = offset + top < items.length ? { o: offset + top } : undefined;
-  if (req.query.get('$count') === 'true' && !skipToken) extra = { '@odata.count': items.length, ...extra };
+  const count = opts.count ?? req.query.get('$count') === 'true';
+  if (count && !skipToken) extra = { '@odata.count': items.length, ...extra };
   return collectionPage(req, context, slice, next, extra);
 }
 
@@ -47,7 +61,7 @@ export function pageCollection<T>(
 ): EmuResponse {
   const top = topOf(req, opts.defaultTop, opts.maxTop);
   const skipToken = req.query.get('$skiptoken');
-  const after = skipToken ? decodeToken<{ s: number }>(skipToken).s : 0;
+  const after = skipToken ? decodeCursor(skipToken, SEQ_CURSOR).s : 0;
   const items: object[] = [];
   let last = after;
   let more = false;
@@ -81,20 +95,31 @@ export interface DeltaOptions<T> {
   maxTop: number;
   /** Whether the initial round may report removals (tombstones) too. */
   removalsInInitialRound?: boolean;
+  /**
+   * How a token that is not a cursor this emulator issued (undecodable, or the wrong shape) is
+   * answered. `badRequest`: Graph's 400 for a bad query value (with `malformedCode`, default
+   * `BadRequest`). `expired` (the default, for routes written before the distinction): like an
+   * expired token — the outcome is `{expired: true, malformed: true}` and the route answers with
+   * its sync reset. Graph's docs only describe the sync reset (410) for tokens the service cannot
+   * honour; a 400 for a garbled token is what Graph answers for other malformed query values.
+   */
+  malformedToken?: 'badRequest' | 'expired';
+  malformedCode?: string;
 }
 
-interface DeltaCursor {
-  /** collection key, so a token cannot be replayed against another collection */
-  c: string;
-  /** last seq already delivered (exclusive lower bound) */
-  a: number;
-  /** upper bound of this round (inclusive), fixed when the round started */
-  u?: number;
-  /** first round (full enumeration) */
-  i?: 1;
-}
+/**
+ * A delta cursor: `c` the collection key (a token cannot be replayed against another collection),
+ * `a` the last seq already delivered (exclusive lower bound), `u` the upper bound of this round
+ * (inclusive, fixed when the round started), `i` set during the first round (full enumeration).
+ */
+export const DELTA_CURSOR = { c: 'string', a: 'count', u: 'count?', i: 'flag?' } as const;
 
-export type DeltaOutcome = { expired: true } | { expired: false; response: EmuResponse };
+/**
+ * `expired`: the token was well formed but can no longer be honoured (older than the collection's
+ * horizon, or issued for another collection); `malformed` additionally says it was not a token of
+ * ours at all (only with `malformedToken: 'expired'`).
+ */
+export type DeltaOutcome = { expired: true; malformed?: boolean } | { expired: false; response: EmuResponse };
 
 /**
  * One page of a delta query over a collection, Graph style: a round delivers every change up to
@@ -110,7 +135,6 @@ export function deltaPage<T>(req: EmuRequest, opts: DeltaOptions<T>): DeltaOutco
   const rawSkip = req.query.get(param('skip'));
   const rawDelta = opts.style === 'odata' ? req.query.get('$deltatoken') : null;
   const raw = rawDelta ?? rawSkip;
-  let cursor: DeltaCursor;
   if (raw === 'latest') {
     const link = selfLink(req, {
       [param('delta')]: encodeToken({ c: coll.key, a: coll.lastSeq }),
@@ -121,20 +145,22 @@ export function deltaPage<T>(req: EmuRequest, opts: DeltaOptions<T>): DeltaOutco
       response: ok({ '@odata.context': contextUrl(req, opts.context), value: [], '@odata.deltaLink': link }),
     };
   }
+  let cursor: { a: number; u: number; i?: number };
   if (raw) {
-    let decoded: DeltaCursor;
-    try {
-      decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as DeltaCursor;
-    } catch {
-      return { expired: true };
+    const decoded = tryDecodeCursor(raw, DELTA_CURSOR);
+    // A round's upper bound is never below what it already delivered.
+    if (!decoded || (decoded.u !== undefined && decoded.u < decoded.a)) {
+      if (opts.malformedToken === 'badRequest')
+        throw badRequest(`Invalid ${param(rawDelta ? 'delta' : 'skip')} value.`, opts.malformedCode);
+      return { expired: true, malformed: true };
     }
-    if (decoded.c !== coll.key || typeof decoded.a !== 'number') return { expired: true };
+    if (decoded.c !== coll.key) return { expired: true };
     if (decoded.a < coll.deltaHorizon && !(decoded.i && decoded.a === 0)) return { expired: true };
-    cursor = { ...decoded, u: decoded.u ?? coll.lastSeq };
+    cursor = { a: decoded.a, u: decoded.u ?? coll.lastSeq, ...(decoded.i ? { i: 1 } : {}) };
   } else {
-    cursor = { c: coll.key, a: 0, u: coll.lastSeq, i: 1 };
+    cursor = { a: 0, u: coll.lastSeq, i: 1 };
   }
-  const upper = cursor.u as number;
+  const upper = cursor.u;
   const value: object[] = [];
   let last = cursor.a;
   let more = false;
@@ -157,7 +183,7 @@ export function deltaPage<T>(req: EmuRequest, opts: DeltaOptions<T>): DeltaOutco
   }
   const body: Record<string, unknown> = { '@odata.context': contextUrl(req, opts.context), value };
   if (more) {
-    const next: DeltaCursor = { c: coll.key, a: last, u: upper, ...(cursor.i ? { i: 1 as const } : {}) };
+    const next = { c: coll.key, a: last, u: upper, ...(cursor.i ? { i: 1 } : {}) };
     body['@odata.nextLink'] = selfLink(req, {
       [param('skip')]: encodeToken(next),
       ...(opts.style === 'odata' ? { $deltatoken: null } : {}),

@@ -26,6 +26,11 @@ export interface MetricsSnapshot {
   lowerBoundScope: string | null;
 }
 
+/** Past this many distinct keys per map, new ones are counted together under `<other>`. */
+const MAX_KEYS = 10_000;
+const capped = (map: Map<string, unknown>, key: string): string =>
+  map.has(key) || map.size < MAX_KEYS ? key : '<other>';
+
 /**
  * What the emulator served and the least time any client could have taken for it. The lower
  * bound is the maximum over throttling scopes of what that scope's limits force: a mailbox serves
@@ -81,11 +86,12 @@ export class Metrics {
   /** Concurrency a mailbox saw at a request's arrival, whether or not it was admitted. */
   concurrency(scope: ThrottleScope, concurrency: number): void {
     if (scope.kind !== 'exchange') return;
-    const key = scope.mailbox.toLowerCase();
+    const key = capped(this.maxConcurrency, scope.mailbox.toLowerCase());
     if (concurrency > (this.maxConcurrency.get(key) ?? 0)) this.maxConcurrency.set(key, concurrency);
   }
 
   fault(kind: string): void {
+    kind = capped(this.faults, kind);
     this.faults.set(kind, (this.faults.get(kind) ?? 0) + 1);
   }
 
@@ -98,13 +104,14 @@ export class Metrics {
     serviceMs: number | null,
   ): void {
     this.requests++;
-    let m = this.byEndpoint.get(endpoint);
-    if (!m) this.byEndpoint.set(endpoint, (m = new Map<number, number>()));
+    const endpointKey = capped(this.byEndpoint, endpoint);
+    let m = this.byEndpoint.get(endpointKey);
+    if (!m) this.byEndpoint.set(endpointKey, (m = new Map<number, number>()));
     m.set(status, (m.get(status) ?? 0) + 1);
     if (status === 429) this.status429++;
     if (status === 503) this.status503++;
     if (serviceMs === null) return;
-    const key = scopeKey(appId, scope) || scope.kind;
+    const key = capped(this.work, scopeKey(appId, scope) || scope.kind);
     let w = this.work.get(key);
     if (!w)
       this.work.set(

@@ -8,6 +8,8 @@ export class GraphHttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** The more specific `innerError.code` (OneDrive/SharePoint style, e.g. `throttledRequest`). */
+    readonly innerErrorCode?: string,
   ) {
     super(message);
   }
@@ -19,12 +21,19 @@ export const notFound = (
 ) => new GraphHttpError(404, code, what);
 export const badRequest = (message: string, code = 'BadRequest') => new GraphHttpError(400, code, message);
 
-export function graphErrorBody(code: string, message: string, requestId: string, clientRequestId?: string) {
+export function graphErrorBody(
+  code: string,
+  message: string,
+  requestId: string,
+  clientRequestId?: string,
+  innerCode?: string,
+) {
   return {
     error: {
       code,
       message,
       innerError: {
+        ...(innerCode ? { code: innerCode } : {}),
         date: new Date().toISOString().replace(/\.\d{3}Z$/, ''),
         'request-id': requestId,
         'client-request-id': clientRequestId ?? requestId,
@@ -38,7 +47,13 @@ export function errorResponse(err: GraphHttpError, req?: EmuRequest): EmuRespons
   return {
     status: err.status,
     headers: { ...err.headers, 'request-id': requestId },
-    json: graphErrorBody(err.code, err.message, requestId, req?.headers['client-request-id']),
+    json: graphErrorBody(
+      err.code,
+      err.message,
+      requestId,
+      req?.headers['client-request-id'],
+      err.innerErrorCode,
+    ),
   };
 }
 
@@ -92,12 +107,91 @@ export function encodeToken(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/**
+ * Decodes a token made by `encodeToken`. Only JSON objects are accepted (every cursor is one); the
+ * caller still has to check the fields — prefer `decodeCursor`, which does.
+ */
 export function decodeToken<T>(token: string, what = '$skiptoken'): T {
+  const value = parseTokenJson(token);
+  if (value === undefined) throw badRequest(`Invalid ${what} value.`);
+  return value as T;
+}
+
+function parseTokenJson(token: string): Record<string, unknown> | undefined {
+  // Base64url only: anything else is not a token this emulator issued.
+  if (!/^[A-Za-z0-9_-]*$/.test(token)) return undefined;
   try {
-    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as T;
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
-    throw badRequest(`Invalid ${what} value.`);
+    return undefined;
   }
+}
+
+/**
+ * Field kinds of a cursor: `count` is a non-negative safe integer (an offset, a sequence number,
+ * a key), `string` a string, `flag` the number 1; a trailing `?` makes the field optional.
+ */
+export type CursorField = 'count' | 'string' | 'flag' | 'count?' | 'string?' | 'flag?';
+type FieldValue<F extends CursorField> = F extends 'string' | 'string?' ? string : number;
+type RequiredFields<S> = { [K in keyof S as S[K] extends `${string}?` ? never : K]: S[K] };
+type OptionalFields<S> = { [K in keyof S as S[K] extends `${string}?` ? K : never]: S[K] };
+export type Cursor<S extends Record<string, CursorField>> = {
+  [K in keyof RequiredFields<S>]: FieldValue<S[K]>;
+} & { [K in keyof OptionalFields<S>]?: FieldValue<S[K]> };
+
+function fieldOk(kind: CursorField, v: unknown): boolean {
+  switch (kind.replace('?', '')) {
+    case 'count':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    case 'string':
+      return typeof v === 'string';
+    default:
+      return v === 1;
+  }
+}
+
+/**
+ * Decodes a cursor token and checks its shape: exactly the fields of `shape`, each of its kind.
+ * Returns undefined for anything else (undecodable, not an object, missing, extra or mistyped
+ * fields, negative or fractional numbers) so the caller decides how to answer.
+ */
+export function tryDecodeCursor<S extends Record<string, CursorField>>(
+  token: string,
+  shape: S,
+): Cursor<S> | undefined {
+  const value = parseTokenJson(token);
+  if (!value) return undefined;
+  for (const k of Object.keys(value)) if (!(k in shape)) return undefined;
+  for (const [k, kind] of Object.entries(shape)) {
+    const v = value[k];
+    if (v === undefined && kind.endsWith('?')) continue;
+    if (!fieldOk(kind, v)) return undefined;
+  }
+  return value as Cursor<S>;
+}
+
+/** `tryDecodeCursor`, answering a malformed token with Graph's 400. */
+export function decodeCursor<S extends Record<string, CursorField>>(
+  token: string,
+  shape: S,
+  what = '$skiptoken',
+  code = 'BadRequest',
+): Cursor<S> {
+  const c = tryDecodeCursor(token, shape);
+  if (!c) throw badRequest(`Invalid ${what} value.`, code);
+  return c;
+}
+
+/** `$skip`: a non-negative integer, else Graph's 400 (a negative or non-numeric offset is not a page). */
+export function skipOf(req: EmuRequest): number {
+  const raw = req.query.get('$skip');
+  if (raw === null) return 0;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest(`Invalid value '${raw}' for $skip query option.`);
+  return n;
 }
 
 /** The absolute URL of this request with some query parameters replaced (`null` removes). */

@@ -3,7 +3,7 @@ import type { FaultInjector, FaultSpec } from './faults.js';
 import type { Metrics } from './metrics.js';
 import { GraphHttpError, errorResponse, graphErrorBody, selfLink } from './odata.js';
 import type { Router } from './router.js';
-import { serviceTimeMs, type ThrottleModel } from './throttle.js';
+import { serviceTimeMs, type RateLimitInfo, type ThrottleModel } from './throttle.js';
 import type { EmuRequest, EmuResponse, RouteDef, ThrottleScope } from './types.js';
 import { forbidden, type TokenValidator } from './auth.js';
 
@@ -15,7 +15,18 @@ export interface PipelineDeps {
   faults: FaultInjector;
   clock: ScaledClock;
   random: () => number;
+  /**
+   * Whether an Exchange throttling key names a mailbox of the tenant. Requests for mailboxes that
+   * do not resolve share one `<unknown>` budget, so arbitrary path values cannot grow the
+   * throttle and metrics maps without bound.
+   */
+  knownMailbox?: (mailbox: string) => boolean;
 }
+
+/** Metrics key of requests that match no route: one key, whatever the path. */
+export const UNMATCHED_ENDPOINT = '<unmatched>';
+/** Throttling key of requests whose mailbox does not resolve. */
+export const UNKNOWN_MAILBOX = '<unknown>';
 
 /** The outcome of one request before it is written: `finish` releases its throttle slot. */
 export interface Dispatched {
@@ -35,6 +46,23 @@ export function retryAfterHeader(ms: number, scale: number): string {
     : String(Math.max(0.001, Math.round(seconds * 1000) / 1000));
 }
 
+/** SharePoint's RateLimit-* response headers (the reset in seconds, formatted like Retry-After). */
+export function rateLimitHeaders(info: RateLimitInfo, scale: number): Record<string, string> {
+  return {
+    'ratelimit-limit': String(info.limit),
+    'ratelimit-remaining': String(info.remaining),
+    'ratelimit-reset': retryAfterHeader(info.resetMs, scale),
+  };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function isDeltaRequest(req: EmuRequest, route: RouteDef): boolean {
   if (!route.deltaExpired) return false;
   const token = req.query.get('$deltatoken') ?? req.query.get('token') ?? req.query.get('$skiptoken');
@@ -50,7 +78,7 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
   const started = deps.clock.now();
   deps.metrics.started();
   let scope: ThrottleScope = NONE;
-  let endpoint = `${req.method} ${req.rawPath.split('/').slice(0, 3).join('/')}`;
+  let endpoint = UNMATCHED_ENDPOINT;
   let release: (() => void) | undefined;
   let admitted = false;
   let finished = false;
@@ -85,7 +113,7 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
       throw new GraphHttpError(
         400,
         'BadRequest',
-        `Resource not found for the segment '${decodeURIComponent(segment)}'.`,
+        `Resource not found for the segment '${safeDecode(segment)}'.`,
       );
     }
     const route = match.def;
@@ -95,12 +123,12 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
 
     if (route.permissions !== null) {
       req.caller = await deps.tokens.authenticate(req);
-      scope = route.scope?.(req) ?? NONE;
+      scope = boundedScope(deps, route.scope?.(req) ?? NONE);
       const perms = req.caller.permissions;
       if (route.permissions.length > 0 && !route.permissions.some((p) => perms.has(p)))
         throw forbidden(scope.kind);
     } else {
-      scope = route.scope?.(req) ?? NONE;
+      scope = boundedScope(deps, route.scope?.(req) ?? NONE);
     }
 
     if (req.apiVersion && !req.inBatch) deps.metrics.userAgent(req.headers['user-agent']);
@@ -113,13 +141,22 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
 
     const admission = deps.throttle.admit(req.caller?.appId ?? 'anonymous', scope);
     deps.metrics.concurrency(scope, admission.concurrency);
+    // SharePoint sends RateLimit headers to app-only callers (the documented policy is per app).
+    const rateLimit =
+      admission.rateLimit && req.caller?.kind === 'app'
+        ? rateLimitHeaders(admission.rateLimit, deps.clock.scale)
+        : {};
     if (!admission.admitted) {
       const retryAfter = retryAfterHeader(admission.retryAfterMs, deps.clock.scale);
       return done(
         errorResponse(
-          new GraphHttpError(admission.status, admission.code, admission.message, {
-            'retry-after': retryAfter,
-          }),
+          new GraphHttpError(
+            admission.status,
+            admission.code,
+            admission.message,
+            { ...rateLimit, 'retry-after': retryAfter },
+            admission.innerCode,
+          ),
           req,
         ),
       );
@@ -137,8 +174,17 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
     const bytes = response.stream ? 0 : responseBytes(response);
     await deps.clock.sleep(serviceTimeMs(deps.throttle.mode, scope, bytes, deps.random));
     if (fault?.kind === 'slow') await deps.clock.sleep(fault.delayMs ?? 3000);
+    if (Object.keys(rateLimit).length)
+      response = { ...response, headers: { ...response.headers, ...rateLimit } };
     if (fault?.kind === 'truncate') response = truncated(response);
     if (fault?.kind === 'loop-next-link') response = loopNextLink(response, req);
+    // The service has done its work: a buffered answer no longer occupies the mailbox while its
+    // bytes travel (the client may have them before this process hears the socket drain). A
+    // streamed body keeps its slot until it is sent.
+    if (!response.stream) {
+      release();
+      release = undefined;
+    }
     return done(response, fault?.kind === 'reset');
   } catch (e) {
     if (e instanceof GraphHttpError) return done(errorResponse(e, req));
@@ -147,6 +193,12 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
       errorResponse(new GraphHttpError(500, 'generalException', 'An internal server error occurred.'), req),
     );
   }
+}
+
+/** Mailboxes that do not resolve share one throttling key (see `knownMailbox`). */
+function boundedScope(deps: PipelineDeps, scope: ThrottleScope): ThrottleScope {
+  if (scope.kind !== 'exchange' || !deps.knownMailbox || deps.knownMailbox(scope.mailbox)) return scope;
+  return { kind: 'exchange', mailbox: UNKNOWN_MAILBOX };
 }
 
 function responseBytes(r: EmuResponse): number {

@@ -45,6 +45,22 @@ export const AADSTS = {
     status: 401,
     text: "No matching federated identity record found for presented assertion audience '{aud}'.",
   },
+  invalidBasicAuth: {
+    // The code Entra ID gives a malformed Basic header is not documented; 70002 InvalidClient
+    // ("Error validating the credentials") from the reference table is the closest.
+    code: 70002,
+    error: 'invalid_client',
+    status: 401,
+    text: 'Error validating credentials. The client credentials in the Authorization header are malformed.',
+  },
+  consentRequired: {
+    // Reference table: 65001 DelegationDoesNotExist, OAuth error invalid_grant (suberror
+    // consent_required), "The user or administrator has not consented to use the application…".
+    code: 65001,
+    error: 'invalid_grant',
+    status: 400,
+    text: "The user or administrator has not consented to use the application with ID '{app}' named '{name}'. Send an interactive authorization request for this user and resource.",
+  },
   noCredential: {
     code: 7000218,
     error: 'invalid_client',
@@ -136,6 +152,13 @@ export class AadError extends Error {
   }
 }
 
+/** The `error_description` text of a failure, as sent in token responses and error redirects. */
+export function aadDescription(err: AadError, traceId: string, correlationId: string, timestamp: string) {
+  const def = AADSTS[err.failure];
+  const text = def.text.replace(/\{(\w+)\}/g, (_, k: string) => err.vars[k] ?? '');
+  return `AADSTS${def.code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`;
+}
+
 export function aadErrorResponse(err: AadError): EmuResponse {
   const def = AADSTS[err.failure];
   const traceId = randomUUID();
@@ -144,13 +167,13 @@ export function aadErrorResponse(err: AadError): EmuResponse {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
-  const text = def.text.replace(/\{(\w+)\}/g, (_, k: string) => err.vars[k] ?? '');
   return {
     status: def.status,
     headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': traceId },
     json: {
       error: def.error,
-      error_description: `AADSTS${def.code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+      error_description: aadDescription(err, traceId, correlationId, timestamp),
+      ...(err.failure === 'consentRequired' ? { suberror: 'consent_required' } : {}),
       error_codes: [def.code],
       timestamp,
       trace_id: traceId,

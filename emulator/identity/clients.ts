@@ -39,13 +39,7 @@ export async function authenticateClient(
   let clientId = form.get('client_id') ?? undefined;
   let secret = form.get('client_secret') ?? undefined;
   const basic = /^Basic\s+(.+)$/i.exec(headers['authorization'] ?? '');
-  if (basic) {
-    const [id, s] = Buffer.from(basic[1] as string, 'base64')
-      .toString('utf8')
-      .split(':');
-    clientId = decodeURIComponent(id ?? '');
-    secret = decodeURIComponent(s ?? '');
-  }
+  if (basic) ({ clientId, secret } = basicCredentials(basic[1] as string));
   const assertion = form.get('client_assertion') ?? undefined;
   if (!clientId && assertion) {
     try {
@@ -70,6 +64,27 @@ export async function authenticateClient(
     return { app, method: '2' };
   }
   throw new AadError('noCredential');
+}
+
+/**
+ * `Authorization: Basic base64(urlencode(client_id):urlencode(secret))` (RFC 6749 §2.3.1). A
+ * header that is not that (not base64, no colon, bad percent-encoding) is a failed client
+ * authentication: `invalid_client`, as Entra ID answers a client it cannot authenticate.
+ */
+function basicCredentials(encoded: string): { clientId: string; secret: string } {
+  const text = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim())
+    ? Buffer.from(encoded.trim(), 'base64').toString('utf8')
+    : '';
+  const colon = text.indexOf(':');
+  if (colon < 0) throw new AadError('invalidBasicAuth');
+  try {
+    return {
+      clientId: decodeURIComponent(text.slice(0, colon)),
+      secret: decodeURIComponent(text.slice(colon + 1)),
+    };
+  } catch {
+    throw new AadError('invalidBasicAuth');
+  }
 }
 
 async function verifyAssertion(app: AppRecord, assertion: string, tokenEndpoints: string[]): Promise<void> {

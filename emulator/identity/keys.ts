@@ -5,6 +5,7 @@ import {
   generateKeyPair,
   importJWK,
   SignJWT,
+  compactVerify,
   jwtVerify,
   type JWK,
   type JWTPayload,
@@ -61,6 +62,21 @@ export class SigningKey {
     const key = await importJWK({ ...this.publicJwk, alg: 'RS256' }, 'RS256');
     const { payload } = await jwtVerify(token, key, { algorithms: ['RS256'], clockTolerance: 5 * 60 });
     return payload;
+  }
+
+  /**
+   * The claims of a token this emulator signed, checking the signature only (an `id_token_hint`
+   * may be expired and still name its app); undefined for anything else.
+   */
+  async signedClaims(token: string): Promise<JWTPayload | undefined> {
+    try {
+      const key = await importJWK({ ...this.publicJwk, alg: 'RS256' }, 'RS256');
+      const { payload } = await compactVerify(token, key, { algorithms: ['RS256'] });
+      const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+      return claims && typeof claims === 'object' ? (claims as JWTPayload) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   jwks(): { keys: JWK[] } {

@@ -1,8 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EmuRequest, EmuResponse, RouteDef } from '../core/types.js';
 import type { TenantStore } from '../tenant/store.js';
-import type { UserRecord } from '../tenant/records.js';
-import { AadError, aadErrorResponse } from './aad-errors.js';
+import type { AppRecord, UserRecord } from '../tenant/records.js';
+import { AadError, aadDescription, aadErrorResponse } from './aad-errors.js';
+import { grantedScopes, isOidc } from './consent.js';
+import { signOut } from './sign-out.js';
 import { authenticateClient, resolveTenant } from './clients.js';
 import type { SigningKey } from './keys.js';
 import { signInPage, formPostPage } from './signin-page.js';
@@ -73,16 +75,7 @@ export class IdentityService {
         const form = new URLSearchParams(req.body.toString('utf8'));
         return this.authorize(req, form, form);
       }),
-      r('GET', '/{tenant}/oauth2/v2.0/logout', (req): EmuResponse => {
-        const target = req.query.get('post_logout_redirect_uri');
-        return target
-          ? { status: 302, headers: { location: target } }
-          : {
-              status: 200,
-              headers: { 'content-type': 'text/html; charset=utf-8' },
-              body: '<!doctype html><title>Signed out</title><p>You signed out of your account.</p>',
-            };
-      }),
+      r('GET', '/{tenant}/oauth2/v2.0/logout', (req) => signOut(this.store, this.key, req)),
     ];
   }
 
@@ -212,15 +205,18 @@ export class IdentityService {
         access_token: accessToken,
       });
     }
-    if (grant === 'authorization_code') return this.redeemCode(req, tenantId, client.app.appId, form);
+    if (grant === 'authorization_code') return this.redeemCode(req, tenantId, client.app, form);
     if (grant === 'refresh_token') {
       const rt = form.get('refresh_token') ?? '';
       const g = this.refreshTokens.get(rt);
       if (!g || g.clientId !== client.app.appId) throw new AadError('codeExpired');
       const user = this.store.users.get(g.userId);
       if (!user?.accountEnabled) throw new AadError('accountDisabled');
+      // A refresh may ask for other scopes of the same resource; they need consent as well.
+      const scope = form.get('scope') ?? g.scope;
+      grantedScopes(client.app, scope);
       this.refreshTokens.delete(rt);
-      return this.userTokens(req, tenantId, client.app.appId, user, g.scope, undefined);
+      return this.userTokens(req, tenantId, client.app, user, scope, undefined);
     }
     throw new AadError('unsupportedGrant');
   }
@@ -228,9 +224,10 @@ export class IdentityService {
   private async redeemCode(
     req: EmuRequest,
     tenantId: string,
-    clientId: string,
+    app: AppRecord,
     form: URLSearchParams,
   ): Promise<EmuResponse> {
+    const clientId = app.appId;
     const code = this.codes.get(form.get('code') ?? '');
     if (!code || code.clientId !== clientId) throw new AadError('codeInvalid');
     if (code.used) throw new AadError('codeRedeemed');
@@ -246,24 +243,30 @@ export class IdentityService {
           : verifier;
       if (computed !== code.challenge) throw new AadError('pkceMismatch');
     }
+    // The redemption's `scope` (a Microsoft extension) may name the scopes wanted; any scope
+    // without consent is refused before the code is spent.
+    const scope = form.get('scope') ? `${code.scope} ${form.get('scope')}` : code.scope;
+    const wanted = form.get('scope') ?? code.scope;
+    grantedScopes(app, scope);
     code.used = true;
     const user = this.store.users.get(code.userId);
     if (!user?.accountEnabled) throw new AadError('accountDisabled');
-    return this.userTokens(req, tenantId, clientId, user, code.scope, code.nonce);
+    return this.userTokens(req, tenantId, app, user, wanted, code.nonce);
   }
 
   private async userTokens(
     req: EmuRequest,
     tenantId: string,
-    clientId: string,
+    app: AppRecord,
     user: UserRecord,
     scope: string,
     nonce: string | undefined,
   ) {
+    const clientId = app.appId;
     const scopes = scope.split(/\s+/).filter(Boolean);
-    const graphScopes = scopes
-      .filter((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s))
-      .map((s) => s.replace(/^https:\/\/[^/]+\//, ''));
+    const granted = grantedScopes(app, scope);
+    // Without any Graph scope consented the token still needs a `scp` (else it reads as app-only).
+    const graphScopes = granted.length ? granted : ['openid'];
     const sub = createHash('sha256').update(`${user.id}:${clientId}`).digest('base64url').slice(0, 43);
     const common = {
       tid: tenantId,
@@ -278,7 +281,7 @@ export class IdentityService {
         iss: `https://sts.windows.net/${tenantId}/`,
         appid: clientId,
         idtyp: 'user',
-        scp: (graphScopes.length ? graphScopes : ['User.Read']).join(' '),
+        scp: graphScopes.join(' '),
         sub,
         upn: user.userPrincipalName,
         uti: randomBytes(16).toString('base64url'),
@@ -288,9 +291,7 @@ export class IdentityService {
     );
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
-      scope: (graphScopes.length ? graphScopes : ['User.Read'])
-        .concat(scopes.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)))
-        .join(' '),
+      scope: graphScopes.concat(scopes.filter((s) => isOidc(s) && !graphScopes.includes(s))).join(' '),
       expires_in: TOKEN_LIFETIME,
       ext_expires_in: TOKEN_LIFETIME,
       access_token: accessToken,
@@ -353,6 +354,30 @@ export class IdentityService {
         signInPage({ hidden, loginHint: username, error: 'AADSTS50057: The user account is disabled.' }),
         400,
       );
+    const state = params.get('state');
+    const reply = (fields: [string, string][]): EmuResponse => {
+      if (state !== null) fields.splice(1, 0, ['state', state]);
+      if (params.get('response_mode') === 'form_post') return html(formPostPage(redirectUri, fields));
+      const target = new URL(redirectUri);
+      for (const [k, v] of fields) target.searchParams.set(k, v);
+      return { status: 302, headers: { location: target.toString() } };
+    };
+    try {
+      grantedScopes(app, params.get('scope') ?? 'openid');
+    } catch (e) {
+      if (!(e instanceof AadError)) throw e;
+      // Entra asks the user to consent at this point; the emulator has no consent step, so a
+      // scope the app has no consent for ends the flow as an error redirect — `consent_required`
+      // (OpenID Connect Core §3.1.2.6, what Entra sends when it cannot prompt) with AADSTS65001.
+      const timestamp = new Date()
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
+      return reply([
+        ['error', 'consent_required'],
+        ['error_description', aadDescription(e, randomUUID(), randomUUID(), timestamp)],
+      ]);
+    }
     const code = randomBytes(48).toString('base64url');
     const nonce = params.get('nonce');
     const challenge = params.get('code_challenge');
@@ -366,14 +391,10 @@ export class IdentityService {
       expires: Date.now() + CODE_LIFETIME_MS,
       used: false,
     });
-    const result: [string, string][] = [['code', code]];
-    const state = params.get('state');
-    if (state !== null) result.push(['state', state]);
-    result.push(['session_state', randomUUID()]);
-    if (params.get('response_mode') === 'form_post') return html(formPostPage(redirectUri, result));
-    const target = new URL(redirectUri);
-    for (const [k, v] of result) target.searchParams.set(k, v);
-    return { status: 302, headers: { location: target.toString() } };
+    return reply([
+      ['code', code],
+      ['session_state', randomUUID()],
+    ]);
   }
 }
 

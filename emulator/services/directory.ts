@@ -1,3 +1,4 @@
+import { countOf, directoryFiltered, directoryPage } from '../core/advanced-query.js';
 import { compileFilter } from '../core/filter.js';
 import { deltaPage, pageArray } from '../core/listing.js';
 import { GraphHttpError, ok, select, notFound } from '../core/odata.js';
@@ -148,6 +149,8 @@ function delta<T>(
   key: string,
   context: string,
   project: (t: T) => object,
+  /** Users and groups: a garbled token is a bad query value; sites keep the SharePoint resync. */
+  malformed: 'badRequest' | 'expired' = 'badRequest',
 ): EmuResponse {
   const out = deltaPage<T>(req, {
     collection: store.collection<T>(key),
@@ -157,6 +160,9 @@ function delta<T>(
     defaultTop: 100,
     maxTop: 999,
     removalsInInitialRound: false,
+    // A token that is not one Graph issued is a bad query value (400), not an expired sync state.
+    malformedToken: malformed,
+    malformedCode: 'Request_BadRequest',
   });
   if (out.expired) return syncReset(req);
   return out.response;
@@ -216,9 +222,12 @@ export const directoryService: ServiceModule = {
         });
       }),
       r('GET', '/users', USER_PERMS, (req) => {
-        const users = filtered(req, store.users.values(), userJson);
-        return pageArray(req, 'users', users, (u) => projectUser(req, u), { defaultTop: 100, maxTop: 999 });
+        const users = directoryFiltered(req, store.users.values(), userJson, 'user');
+        return pageArray(req, 'users', users, (u) => projectUser(req, u), directoryPage(req));
       }),
+      r('GET', '/users/$count', USER_PERMS, (req) =>
+        countOf(req, () => directoryFiltered(req, store.users.values(), userJson, 'user', true).length),
+      ),
       r(
         'GET',
         '/users/delta',
@@ -283,9 +292,12 @@ export const directoryService: ServiceModule = {
         },
       },
       r('GET', '/groups', GROUP_PERMS, (req) => {
-        const groups = filtered(req, store.groups.values(), groupJson);
-        return pageArray(req, 'groups', groups, groupJson, { defaultTop: 100, maxTop: 999 });
+        const groups = directoryFiltered(req, store.groups.values(), groupJson, 'group');
+        return pageArray(req, 'groups', groups, groupJson, directoryPage(req));
       }),
+      r('GET', '/groups/$count', GROUP_PERMS, (req) =>
+        countOf(req, () => directoryFiltered(req, store.groups.values(), groupJson, 'group', true).length),
+      ),
       r(
         'GET',
         '/groups/delta',
@@ -350,7 +362,7 @@ export const directoryService: ServiceModule = {
         'GET',
         '/sites/delta',
         SITE_PERMS,
-        (req) => delta<SiteRecord>(req, store, 'directory:sites', 'sites', siteJson),
+        (req) => delta<SiteRecord>(req, store, 'directory:sites', 'sites', siteJson, 'expired'),
         { scope: spo(2), deltaExpired: syncReset },
       ),
       r(
