@@ -3,6 +3,7 @@ import { Random, stableGuid } from '../generator/random.js';
 import { TextGenerator } from '../generator/text.js';
 import type { Collection } from '../core/collection.js';
 import type { TenantStore, TenantIdentity } from './store.js';
+import { seededDirectory } from './seeded.js';
 import type { AppRecord, GroupRecord, SiteRecord, UserRecord, MailboxKind } from './records.js';
 
 /** Microsoft 365 E3's SKU id, assigned to licensed users. */
@@ -209,10 +210,15 @@ export function generateUsers(store: TenantStore, c: Collection<UserRecord>): vo
   });
 }
 
-export function generateGroups(store: TenantStore, c: Collection<GroupRecord>): void {
+/** Groups from the seeded users (never the live directory, so rosters do not depend on later changes). */
+export function generateGroups(
+  store: TenantStore,
+  c: Collection<GroupRecord>,
+  seededUsers: readonly UserRecord[],
+): void {
   const { seed, profile } = store;
-  const members = store.users.values().filter((u) => u.mailbox === 'user' && u.accountEnabled);
-  const guests = store.users.values().filter((u) => u.userType === 'Guest');
+  const members = seededUsers.filter((u) => u.mailbox === 'user' && u.accountEnabled);
+  const guests = seededUsers.filter((u) => u.userType === 'Guest');
   for (let i = 0; i < profile.groups; i++) {
     const r = new Random(seed, 'group', i);
     const text = new TextGenerator(r);
@@ -267,7 +273,13 @@ export function generateGroups(store: TenantStore, c: Collection<GroupRecord>): 
   c.put(sec.id, sec);
 }
 
-export function generateSites(store: TenantStore, c: Collection<SiteRecord>): void {
+/** Sites from the seeded users and groups, like the groups themselves. */
+export function generateSites(
+  store: TenantStore,
+  c: Collection<SiteRecord>,
+  seededUsers: readonly UserRecord[],
+  seededGroups: readonly GroupRecord[],
+): void {
   const { seed, profile } = store;
   const host = store.sharepointHost;
   const myHost = `${store.identity.name}-my.sharepoint.com`;
@@ -290,7 +302,7 @@ export function generateSites(store: TenantStore, c: Collection<SiteRecord>): vo
     },
     1,
   );
-  for (const g of store.groups.values()) {
+  for (const g of seededGroups) {
     if (!g.siteId) continue;
     add(
       {
@@ -328,7 +340,7 @@ export function generateSites(store: TenantStore, c: Collection<SiteRecord>): vo
       i === 0 ? 2 : 1,
     );
   }
-  for (const u of store.users.values()) {
+  for (const u of seededUsers) {
     if (!u.hasDrive) continue;
     const path = u.userPrincipalName.replace(/[@.]/g, '_');
     add(
@@ -373,9 +385,12 @@ export function defaultApp(seed: string): AppRecord {
 export function installDirectory(store: TenantStore): void {
   store.registerMaterializer('directory', (s, key, c) => {
     if (key === 'directory:users') generateUsers(s, c as Collection<UserRecord>);
-    else if (key === 'directory:groups') generateGroups(s, c as Collection<GroupRecord>);
-    else if (key === 'directory:sites') generateSites(s, c as Collection<SiteRecord>);
-    else if (key === 'directory:apps') {
+    else if (key === 'directory:groups')
+      generateGroups(s, c as Collection<GroupRecord>, seededDirectory(s).users);
+    else if (key === 'directory:sites') {
+      const seeded = seededDirectory(s);
+      generateSites(s, c as Collection<SiteRecord>, seeded.users, [...seeded.groupsById.values()]);
+    } else if (key === 'directory:apps') {
       const app = defaultApp(s.seed);
       c.put(app.appId, app);
     }

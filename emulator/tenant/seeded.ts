@@ -23,7 +23,7 @@ export function seededDirectory(store: TenantStore): SeededDirectory {
   const users = new Collection<UserRecord>('seeded:users');
   generateUsers(store, users);
   const groups = new Collection<GroupRecord>('seeded:groups');
-  generateGroups(store, groups);
+  generateGroups(store, groups, users.values());
   d = {
     users: users.values(),
     usersById: new Map(users.values().map((u) => [u.id, u])),

@@ -1,7 +1,7 @@
 import { badRequest, GraphHttpError } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
-import { invalidUser, textArg } from '../contacts/exchange.js';
+import { invalidUser, textArg } from '../shared/exchange.js';
 import { CalendarData, type Located } from './data.js';
 import { cancelledSet, occurrenceId, occurrencesBetween } from './expand.js';
 import { findOwner, type Owner } from './owners.js';

@@ -1,9 +1,10 @@
 import { GraphHttpError, badRequest } from '../../core/odata.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { invalidValue, outlookTimestamp, textArg, unknownProperty } from '../contacts/exchange.js';
+import { invalidValue, textArg, unknownProperty } from '../shared/exchange.js';
 import { attachmentBytes, attachmentSize, CONTENT_TYPES } from './attachment-content.js';
 import type { Owner } from './owners.js';
 import type { AttachmentRecord } from './records.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /** Event attachments in and out of Graph's JSON: `POST .../attachments` bodies and the attachment resource. */
 

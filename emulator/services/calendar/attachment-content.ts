@@ -9,6 +9,7 @@ import {
 import { Random } from '../../generator/random.js';
 import { TextGenerator } from '../../generator/text.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { Lru, perStore } from '../shared/cache.js';
 import { contactToVCard, eventToICal, plainText } from './ical.js';
 import type { AttachmentRecord, GeneratedFile } from './records.js';
 
@@ -27,12 +28,16 @@ export const CONTENT_TYPES: Record<GeneratedFile['format'], string> = {
   txt: 'text/plain',
 };
 
-const cache = new Map<string, Buffer>();
+/** Built files per tenant: the same label may stand for other bytes in another tenant. */
+const built = perStore(() => new Lru<string, Buffer>(64, 16 * 1024 * 1024, (b) => b.length));
 
-export function generatedBytes(seed: string, spec: GeneratedFile): Buffer {
-  const key = `${seed}|${spec.format}|${spec.label}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
+export function generatedBytes(store: TenantStore, spec: GeneratedFile): Buffer {
+  return built(store).getOrMake(`${spec.format}|${spec.label}|${spec.title}`, () =>
+    buildGenerated(store.seed, spec),
+  );
+}
+
+function buildGenerated(seed: string, spec: GeneratedFile): Buffer {
   const r = new Random(seed, 'event-attachment', spec.label);
   const text = new TextGenerator(r);
   const created = new Date(Date.UTC(2025, r.int(0, 11), r.int(1, 28)));
@@ -87,8 +92,6 @@ export function generatedBytes(seed: string, spec: GeneratedFile): Buffer {
       );
       break;
   }
-  if (cache.size > 64) cache.delete(cache.keys().next().value as string);
-  cache.set(key, bytes);
   return bytes;
 }
 
@@ -138,7 +141,7 @@ export async function attachmentBytes(
   if (a.generated)
     return {
       contentType: a.contentType ?? CONTENT_TYPES[a.generated.format],
-      bytes: generatedBytes(store.seed, a.generated),
+      bytes: generatedBytes(store, a.generated),
     };
   return { contentType: 'application/octet-stream', bytes: Buffer.alloc(0) };
 }
@@ -148,6 +151,6 @@ export function attachmentSize(store: TenantStore, a: AttachmentRecord): number 
   if (a.kind === 'item') return itemContent(a.item ?? {}).bytes.length;
   if (a.kind === 'reference') return Buffer.byteLength(JSON.stringify({ name: a.name, ...a.reference }));
   if (a.blob) return a.blob.size;
-  if (a.generated) return generatedBytes(store.seed, a.generated).length;
+  if (a.generated) return generatedBytes(store, a.generated).length;
   return 0;
 }

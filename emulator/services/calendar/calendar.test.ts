@@ -1,57 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawGraph, startEmulator } from '../../../test/support/raw-graph.js';
+import { delegated } from '../shared/delegated-client.js';
 
 type Started = Awaited<ReturnType<typeof startEmulator>>;
 type Json = Record<string, any>;
 
 const WINDOW = 'startDateTime=2026-03-04T00:00:00Z&endDateTime=2026-04-01T00:00:00Z';
 const utc = (e: Json) => `${String(e.start.dateTime).slice(0, 19)}Z`;
-
-/** A delegated (signed-in user) Graph client, through the authorization-code flow. */
-async function delegated(
-  raw: RawGraph,
-  user: { userPrincipalName: string; password: string },
-  scope: string,
-): Promise<(path: string) => Promise<Json>> {
-  const redirect = 'https://localhost/callback';
-  const app = (
-    await raw.admin('POST', '/apps', {
-      permissions: [],
-      redirectUris: [redirect],
-      delegatedScopes: scope.split(' '),
-    })
-  ).json;
-  const authorize = await raw.send(
-    'POST',
-    `${raw.info.loginUrl}/${raw.info.tenantId}/oauth2/v2.0/authorize`,
-    {
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: app.appId,
-        redirect_uri: redirect,
-        response_type: 'code',
-        scope,
-        username: user.userPrincipalName,
-        password: user.password,
-      }).toString(),
-    },
-  );
-  const code = new URL(authorize.headers['location'] as string).searchParams.get('code') as string;
-  const token = await raw.send('POST', `${raw.info.loginUrl}/${raw.info.tenantId}/oauth2/v2.0/token`, {
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: app.appId,
-      client_secret: app.clientSecret,
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirect,
-      scope,
-    }).toString(),
-  });
-  const access = token.json.access_token as string;
-  return async (path) =>
-    raw.send('GET', `${raw.info.graphUrl}${path}`, { headers: { authorization: `Bearer ${access}` } });
-}
 
 describe('calendar (contract)', () => {
   let env: Started;

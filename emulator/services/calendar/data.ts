@@ -2,7 +2,7 @@ import type { Collection } from '../../core/collection.js';
 import { GraphHttpError } from '../../core/odata.js';
 import type { Random } from '../../generator/random.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { accessDenied, itemNotFound, outlookId } from '../contacts/exchange.js';
+import { accessDenied, itemNotFound, outlookId } from '../shared/exchange.js';
 import { parseAttachmentBody } from './attachment-body.js';
 import { applyEventBody } from './event-body.js';
 import { blankEvent, occurrenceICalUId, retime, stamped } from './event-parts.js';

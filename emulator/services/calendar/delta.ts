@@ -1,5 +1,13 @@
 import type { Entry } from '../../core/collection.js';
-import { badRequest, contextUrl, encodeToken, ok, topOf } from '../../core/odata.js';
+import {
+  badRequest,
+  contextUrl,
+  encodeToken,
+  ok,
+  topOf,
+  tryDecodeCursor,
+  type Cursor,
+} from '../../core/odata.js';
 import type { EmuRequest, EmuResponse } from '../../core/types.js';
 import type { CalendarData } from './data.js';
 import {
@@ -16,6 +24,8 @@ import type { Owner } from './owners.js';
 import { deltaEventStub, eventJson, storedInstance, viewOf, type View } from './project.js';
 import type { CalendarRecord, EventRecord, SeriesSnapshot } from './records.js';
 import { parseInstant } from './timezones.js';
+import { startOver } from '../shared/resync.js';
+import { isoMillis } from '../shared/time.js';
 
 /**
  * calendarView delta (v1.0) and events delta (beta). A calendarView round walks the calendar's
@@ -52,24 +62,23 @@ export function windowOf(req: EmuRequest): { fromMs: number; toMs: number } {
   return { fromMs, toMs };
 }
 
-interface ViewCursor {
-  c: string;
-  a: number;
-  u?: number;
-  s: number;
-  e: number;
-  i?: 1;
-  /** Resume inside an entry: [id, seq, rows already sent]. */
-  k?: [string, number, number];
-}
-
-function decode<T>(raw: string): T | undefined {
-  try {
-    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * A calendarView delta cursor: the collection, the seqs delivered (`a`) and of the round's end
+ * (`u`), the window (`s`, `e`), the first round (`i`), and where to resume inside an entry whose
+ * instances did not fit a page (`ki` its id, `ks` its seq, `kn` instances already sent).
+ */
+const VIEW_CURSOR = {
+  c: 'string',
+  a: 'count',
+  u: 'count?',
+  s: 'count',
+  e: 'count',
+  i: 'flag?',
+  ki: 'string?',
+  ks: 'count?',
+  kn: 'count?',
+} as const;
+type ViewCursor = Cursor<typeof VIEW_CURSOR>;
 
 const link = (req: EmuRequest, param: string, value: unknown) =>
   `${req.origin}/${req.apiVersion}${req.rawPath.replace(/^\/(v1\.0|beta)/, '')}?${param}=${encodeToken(value)}`;
@@ -79,25 +88,19 @@ const removed = (id: string) => ({
   '@removed': { reason: 'deleted' },
 });
 
-/** Exchange's answer when it no longer has the sync state: 410 SyncStateNotFound and where to start over. */
+/**
+ * Exchange's answer when it no longer has the sync state: 410 SyncStateNotFound and the initial
+ * query to start over with, its window taken back from the token (follow-up links carry only
+ * the token).
+ */
 export function syncStateNotFound(req: EmuRequest): EmuResponse {
   const raw = queryParam(req, '$deltatoken') ?? queryParam(req, '$skiptoken');
-  const cur = raw ? decode<Partial<ViewCursor>>(raw) : undefined;
-  const base = `${req.origin}/${req.apiVersion}${req.rawPath.replace(/^\/(v1\.0|beta)/, '')}`;
-  const window =
-    typeof cur?.s === 'number' && typeof cur.e === 'number'
-      ? `?startDateTime=${new Date(cur.s).toISOString()}&endDateTime=${new Date(cur.e).toISOString()}`
-      : '';
-  return {
-    status: 410,
-    headers: { location: `${base}${window}` },
-    json: {
-      error: {
-        code: 'SyncStateNotFound',
-        message: 'The sync state generation is not found. Start a new synchronization without a delta token.',
-      },
-    },
-  };
+  const cur = raw ? tryDecodeCursor(raw, VIEW_CURSOR) : undefined;
+  const window: Record<string, string> =
+    cur && queryParam(req, 'startDateTime') === null
+      ? { startDateTime: isoMillis(cur.s), endDateTime: isoMillis(cur.e) }
+      : {};
+  return startOver(req, 'outlook', window);
 }
 
 export function calendarViewDelta(
@@ -110,15 +113,8 @@ export function calendarViewDelta(
   const raw = queryParam(req, '$deltatoken') ?? queryParam(req, '$skiptoken');
   let cur: ViewCursor;
   if (raw) {
-    const d = decode<ViewCursor>(raw);
-    if (
-      !d ||
-      d.c !== coll.key ||
-      typeof d.a !== 'number' ||
-      typeof d.s !== 'number' ||
-      typeof d.e !== 'number'
-    )
-      return syncStateNotFound(req);
+    const d = tryDecodeCursor(raw, VIEW_CURSOR);
+    if (!d || d.c !== coll.key) return syncStateNotFound(req);
     // An initial round reports no removals, so forgotten tombstones do not matter to it.
     if (d.a < coll.deltaHorizon && !d.i) return syncStateNotFound(req);
     cur = queryParam(req, '$deltatoken')
@@ -166,20 +162,20 @@ export function calendarViewDelta(
 
   const value: object[] = [];
   let last = cur.a;
-  let resume: [string, number, number] | undefined;
-  let pending = cur.k;
+  let resume: { ki: string; ks: number; kn: number } | undefined;
+  let pending = cur.ki !== undefined ? { id: cur.ki, seq: cur.ks, n: cur.kn ?? 0 } : undefined;
   for (const entry of coll.entriesAfter(cur.a)) {
     if (entry.seq > upper) break;
     let offset = 0;
     if (pending) {
-      if (pending[0] === entry.id && pending[1] === entry.seq) offset = pending[2];
+      if (pending.id === entry.id && pending.seq === entry.seq) offset = pending.n;
       pending = undefined;
     }
     const rows = rowsFor(entry);
     const take = rows.slice(offset, offset + (top - value.length));
     value.push(...take);
     if (offset + take.length < rows.length) {
-      resume = [entry.id, entry.seq, offset + take.length];
+      resume = { ki: entry.id, ks: entry.seq, kn: offset + take.length };
       break;
     }
     last = entry.seq;
@@ -192,7 +188,7 @@ export function calendarViewDelta(
       u: upper,
       s: cur.s,
       e: cur.e,
-      k: resume,
+      ...resume,
       ...(cur.i ? { i: 1 } : {}),
     });
   else body['@odata.deltaLink'] = link(req, '$deltatoken', { c: cur.c, a: upper, s: cur.s, e: cur.e });
@@ -205,6 +201,36 @@ interface EventsCursor {
   /** Only events starting at or after this instant (beta `startDateTime`). */
   s?: number;
   i?: 1;
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * An events delta cursor, checked field by field: it holds a list of per-calendar positions,
+ * which the core's flat cursor decoder (tryDecodeCursor) does not describe.
+ */
+function decodeEventsCursor(raw: string): EventsCursor | undefined {
+  let v: unknown;
+  try {
+    v = /^[A-Za-z0-9_-]*$/.test(raw) ? JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const { cs, s, i, ...extra } = v as Record<string, unknown>;
+  if (Object.keys(extra).length || !Array.isArray(cs)) return undefined;
+  if (s !== undefined && !isCount(s)) return undefined;
+  if (i !== undefined && i !== 1) return undefined;
+  for (const pos of cs as unknown[])
+    if (
+      !Array.isArray(pos) ||
+      pos.length !== 3 ||
+      typeof pos[0] !== 'string' ||
+      !isCount(pos[1]) ||
+      !isCount(pos[2])
+    )
+      return undefined;
+  return v as EventsCursor;
 }
 
 /** Whether a stored single event or series has anything starting at or after `fromMs`. */
@@ -231,8 +257,8 @@ export function eventsDelta(
   const raw = queryParam(req, '$deltatoken') ?? queryParam(req, '$skiptoken');
   let cur: EventsCursor;
   if (raw) {
-    const d = decode<EventsCursor>(raw);
-    if (!d || !Array.isArray(d.cs)) return syncStateNotFound(req);
+    const d = decodeEventsCursor(raw);
+    if (!d) return syncStateNotFound(req);
     const known = new Map(d.cs.map(([k, a, u]) => [k, [a, u] as const]));
     for (const coll of colls) {
       const at = known.get(coll.key);

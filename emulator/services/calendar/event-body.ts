@@ -1,6 +1,6 @@
 import { GraphHttpError } from '../../core/odata.js';
 import type { Random } from '../../generator/random.js';
-import { invalidValue, textArg, unknownProperty } from '../contacts/exchange.js';
+import { invalidValue, textArg, unknownProperty } from '../shared/exchange.js';
 import { EMPTY_LOCATION, teamsMeeting } from './event-parts.js';
 import type { Attendee, EventRecord, Location } from './records.js';
 import { normalizeRecurrence } from './recurrence.js';

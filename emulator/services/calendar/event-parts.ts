@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Random } from '../../generator/random.js';
 import type { TextGenerator } from '../../generator/text.js';
-import { changeKeyFor, outlookId, outlookTimestamp } from '../contacts/exchange.js';
+import { changeKeyFor, outlookId } from '../shared/exchange.js';
 import { CONTENT_TYPES } from './attachment-content.js';
 import type {
   AttachmentRecord,
@@ -12,6 +12,7 @@ import type {
   Location,
 } from './records.js';
 import { formatWall, ianaZone, isoUtc, utcToWall, wallToUtc } from './timezones.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /** Building blocks of event records, shared by the seeded generator and Graph writes. */
 

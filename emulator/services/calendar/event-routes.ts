@@ -4,7 +4,7 @@ import {
   badRequest,
   collectionPage,
   contextUrl,
-  decodeToken,
+  decodeCursor,
   GraphHttpError,
   noContent,
   ok,
@@ -12,7 +12,7 @@ import {
   topOf,
 } from '../../core/odata.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
-import { itemNotFound, orderRows, objectBody } from '../contacts/exchange.js';
+import { itemNotFound, orderRows, objectBody } from '../shared/exchange.js';
 import { attachmentJson } from './attachment-body.js';
 import { attachmentBytes } from './attachment-content.js';
 import { asInstance, type CalendarData, type Located } from './data.js';
@@ -75,7 +75,10 @@ export function pageInstances(
     );
   const top = topOf(req, PAGE.defaultTop, PAGE.maxTop);
   const token = req.query.get('$skiptoken');
-  const after = token ? decodeToken<{ t: number; i: string }>(token) : undefined;
+  // The start is kept as a string: an event may start before 1970 (a negative instant).
+  const cursor = token ? decodeCursor(token, { t: 'string', i: 'string' } as const) : undefined;
+  const after = cursor ? { t: Number(cursor.t), i: cursor.i } : undefined;
+  if (after && !Number.isSafeInteger(after.t)) throw badRequest('Invalid $skiptoken value.');
   const sorted = rows.sort(byStart);
   const from = after
     ? sorted.findIndex((x) => x.startMs > after.t || (x.startMs === after.t && x.id > after.i))
@@ -88,7 +91,7 @@ export function pageInstances(
       req,
       context,
       page.map((i) => select(req, project(i))),
-      more ? { t: lastRow.startMs, i: lastRow.id } : undefined,
+      more ? { t: String(lastRow.startMs), i: lastRow.id } : undefined,
     ),
     preferenceApplied(view),
   );

@@ -4,7 +4,7 @@ import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { outlookId, outlookTimestamp } from '../contacts/exchange.js';
+import { outlookId } from '../shared/exchange.js';
 import { seededDirectory } from '../../tenant/seeded.js';
 import * as parts from './event-parts.js';
 import { firstOccurrences, occurrenceId } from './expand.js';
@@ -20,6 +20,7 @@ import {
   type PatternType,
 } from './recurrence.js';
 import { ianaZone, isoUtc, utcToWall } from './timezones.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /**
  * Seeded calendars. Each mailbox's default calendar holds single events, all-day and multi-day

@@ -11,7 +11,9 @@ import { calendarRoutes } from './routes.js';
  */
 export const calendarService: ServiceModule = {
   name: 'calendar',
-  install: installCalendar,
+  install: (store) => {
+    installCalendar(store);
+  },
   routes: calendarRoutes,
   activity: calendarActivity,
   inventory: (ctx) => {

@@ -1,7 +1,7 @@
 import { Random } from '../../generator/random.js';
 import type { GroupRecord, MailboxKind, UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { changeKeyFor, findUnifiedGroup, outlookId } from '../contacts/exchange.js';
+import { changeKeyFor, findUnifiedGroup, outlookId } from '../shared/exchange.js';
 import { seededOrLiveGroup, seededOrLiveUser } from '../../tenant/seeded.js';
 import type { CalendarRecord } from './records.js';
 

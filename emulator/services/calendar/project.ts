@@ -1,5 +1,5 @@
 import type { EmuRequest } from '../../core/types.js';
-import { etagOf } from '../contacts/exchange.js';
+import { etagOf } from '../shared/exchange.js';
 import { occurrenceICalUId } from './event-parts.js';
 import { cancelledSet, exceptionsByMaster, seriesZone, type Instance } from './expand.js';
 import { plainText } from './ical.js';

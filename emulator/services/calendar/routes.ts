@@ -7,10 +7,11 @@ import {
   exchangeScope,
   findUnifiedGroup,
   invalidUser,
+  requireGroupAccess,
   requireMailbox,
   withMeAliases,
   objectBody,
-} from '../contacts/exchange.js';
+} from '../shared/exchange.js';
 import { CalendarData } from './data.js';
 import { calendarViewDelta, eventsDelta, syncStateNotFound } from './delta.js';
 import { eventRoutes, type Prefix } from './event-routes.js';
@@ -54,7 +55,7 @@ export function calendarRoutes(ctx: ServiceContext): RouteDef[] {
     const raw = req.params['user'] as string;
     if (store.findUser(raw)) return userOwner(requireMailbox(store, req, raw));
     const g = findUnifiedGroup(store, raw);
-    if (g) return groupOwner(g);
+    if (g) return groupOwner(requireGroupAccess(req, g));
     throw invalidUser(raw);
   };
   /** `/groups/{id}` calendars: delegated access only, as documented ("Application: Not supported"). */
@@ -70,7 +71,7 @@ export function calendarRoutes(ctx: ServiceContext): RouteDef[] {
       );
     if (!g.groupTypes.includes('Unified'))
       throw new GraphHttpError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-    return groupOwner(g);
+    return groupOwner(requireGroupAccess(req, g));
   };
   const userScope = exchangeScope(store);
   const groupScope = exchangeScope(store, 'group');

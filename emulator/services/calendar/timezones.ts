@@ -1,3 +1,5 @@
+import { isoSeconds } from '../shared/time.js';
+
 /**
  * Time zones as Outlook names them (Windows zone names, plus IANA names which Graph also
  * accepts), and conversions between UTC instants and wall-clock times. Wall-clock times are
@@ -241,6 +243,4 @@ export function parseInstant(s: string): number | undefined {
 }
 
 /** UTC ISO without fractional seconds, as Graph writes DateTimeOffset values such as originalStart. */
-export function isoUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export const isoUtc = isoSeconds;

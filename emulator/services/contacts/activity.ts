@@ -2,7 +2,7 @@ import { badRequest } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
 import type { UserRecord } from '../../tenant/records.js';
 import { ContactsData } from './data.js';
-import { invalidUser, mailboxNotEnabled, textArg } from './exchange.js';
+import { invalidUser, mailboxNotEnabled, textArg } from '../shared/exchange.js';
 import { generateContact } from './generate.js';
 import { READ_ONLY_FIELDS } from './records.js';
 

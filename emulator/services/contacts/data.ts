@@ -2,10 +2,11 @@ import { GraphHttpError, badRequest } from '../../core/odata.js';
 import type { Random } from '../../generator/random.js';
 import type { UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { changeKeyFor, itemNotFound, outlookId, outlookTimestamp } from './exchange.js';
+import { changeKeyFor, itemNotFound, outlookId } from '../shared/exchange.js';
 import { blankContact } from './generate.js';
 import { applyContactBody, defaultDisplayName } from './model.js';
 import { contactsKey, foldersKey, type ContactFolderRecord, type ContactRecord } from './records.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /**
  * The contacts of the tenant's mailboxes, read and written through the store. Every change goes

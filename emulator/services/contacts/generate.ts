@@ -4,7 +4,7 @@ import { TextGenerator } from '../../generator/text.js';
 import { asciiAlias, GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { changeKeyFor, outlookId, outlookTimestamp } from './exchange.js';
+import { changeKeyFor, outlookId } from '../shared/exchange.js';
 import { seededOrLiveUser } from '../../tenant/seeded.js';
 import {
   contactsKey,
@@ -13,6 +13,7 @@ import {
   type ContactRecord,
   type PhysicalAddress,
 } from './records.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /**
  * Seeded contacts: every mailbox gets a default Contacts folder and one or two child folders

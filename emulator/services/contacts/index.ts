@@ -7,7 +7,9 @@ import { contactRoutes } from './routes.js';
 /** Outlook contacts: per-mailbox contact folders and contacts, with folder and contact delta. */
 export const contactsService: ServiceModule = {
   name: 'contacts',
-  install: installContacts,
+  install: (store) => {
+    installContacts(store);
+  },
   routes: contactRoutes,
   activity: contactsActivity,
   inventory: (ctx) => {

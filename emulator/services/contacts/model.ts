@@ -1,4 +1,4 @@
-import { etagOf, invalidValue, unknownProperty } from './exchange.js';
+import { etagOf, invalidValue, unknownProperty } from '../shared/exchange.js';
 import {
   ADDRESS_FIELDS,
   ADDRESS_KEYS,
@@ -10,6 +10,7 @@ import {
   type EmailAddress,
   type PhysicalAddress,
 } from './records.js';
+import { isoExact } from '../shared/time.js';
 
 /** Graph's JSON for a contact, in the property order Graph uses. */
 export function contactJson(c: ContactRecord): Record<string, unknown> {
@@ -105,9 +106,7 @@ function birthday(v: unknown): string | null {
   if (v === null) return null;
   if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
     throw invalidValue('birthday', 'Edm.DateTimeOffset');
-  return new Date(Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`))
-    .toISOString()
-    .replace(/\.000Z$/, 'Z');
+  return isoExact(Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`));
 }
 
 /**

@@ -5,30 +5,17 @@ import { routeMaker, type ServiceContext } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import type { UserRecord } from '../../tenant/records.js';
 import { ContactsData } from './data.js';
-import { exchangeScope, orderRows, requireMailbox, withMeAliases, objectBody } from './exchange.js';
+import { exchangeScope, orderRows, requireMailbox, withMeAliases, objectBody } from '../shared/exchange.js';
 import { contactJson, folderJson } from './model.js';
+import { outlookStartOver } from '../shared/resync.js';
 import { contactsKey, foldersKey, type ContactFolderRecord, type ContactRecord } from './records.js';
 
 const READ = ['Contacts.Read', 'Contacts.ReadWrite'];
 const WRITE = ['Contacts.ReadWrite'];
 const PAGE = { defaultTop: 10, maxTop: 1000 };
 
-/** Exchange's answer to a delta token it no longer has: 410 and a link to start over. */
-export function syncStateNotFound(req: EmuRequest): EmuResponse {
-  const restart = new URL(`${req.origin}${req.rawPath}`);
-  for (const [k, v] of req.query)
-    if (!['$skiptoken', '$deltatoken'].includes(k)) restart.searchParams.set(k, v);
-  return {
-    status: 410,
-    headers: { location: restart.toString().replace(/%24/g, '$') },
-    json: {
-      error: {
-        code: 'SyncStateNotFound',
-        message: 'The sync state generation is not found. Please start a full synchronization.',
-      },
-    },
-  };
-}
+/** Exchange's answer to a delta token it no longer has (see shared/resync.ts). */
+export const syncStateNotFound = outlookStartOver;
 
 /** `$filter` and `$orderby` over projected rows. */
 function listRows<T>(req: EmuRequest, rows: T[], project: (t: T) => Record<string, unknown>): T[] {

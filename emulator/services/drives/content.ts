@@ -15,6 +15,7 @@ import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { TenantStore } from '../../tenant/store.js';
 import type { ContentRef, FileState } from './model.js';
 import { QuickXorHash, quickXorHash } from './quickxor.js';
+import { Lru, perStore } from '../shared/cache.js';
 
 /**
  * File bytes: typed documents rebuilt from the seed on demand, keystream bytes of any size
@@ -192,13 +193,20 @@ export function keystream(
   });
 }
 
+/**
+ * Built documents of a tenant, most recently used first: a client reading a file in ranges (or
+ * retrying) opens it many times, and an Office document is a zip built from scratch.
+ */
+const builtDocs = perStore(() => new Lru<string, Buffer>(64, 32 * 1024 * 1024, (b) => b.length));
+const docBytes = (store: TenantStore, ref: Extract<ContentRef, { g: 'doc' }>): Buffer =>
+  builtDocs(store).getOrMake(`${ref.t}|${ref.d}|${ref.i}|${ref.v}`, () => buildDoc(store.seed, ref));
+
 /** A streamed body for a file version. */
 export function contentBody(store: TenantStore, file: FileState): StreamBody {
   const ref = file.content;
   if (ref.g === 'blob') return store.blobs.body(ref.h);
   if (ref.g === 'rand') return { length: ref.n, open: (s, e) => keystream(store.seed, ref, s, e) };
-  const bytes = () => buildDoc(store.seed, ref);
-  return { length: file.size, open: (s, e) => Readable.from([bytes().subarray(s, e + 1)]) };
+  return { length: file.size, open: (s, e) => Readable.from([docBytes(store, ref).subarray(s, e + 1)]) };
 }
 
 /** Size and (when cheap) hash of generated content, computed once when the file is made. */
@@ -225,17 +233,17 @@ export function pendingFile(name: string, ref: Extract<ContentRef, { g: 'doc' }>
   return { mime: mimeFor(name), content: ref, size: -1 };
 }
 
-const resolved = new WeakMap<TenantStore, Map<string, FileState>>();
+/** Sizes and hashes of older versions, computed on first need (bounded: each is cheap to redo). */
+const resolved = perStore(() => new Lru<string, FileState>(20_000));
 
 /** A file state with its size (and hash, when cheap) known. */
 export function resolveFile(store: TenantStore, file: FileState): FileState {
   if (file.size >= 0 || file.content.g === 'blob') return file;
-  let m = resolved.get(store);
-  if (!m) resolved.set(store, (m = new Map<string, FileState>()));
-  const key = JSON.stringify(file.content);
-  let done = m.get(key);
-  if (!done) m.set(key, (done = { ...generatedFile(store.seed, '', file.content), mime: file.mime }));
-  return done;
+  const ref = file.content;
+  return resolved(store).getOrMake(JSON.stringify(ref), () => ({
+    ...generatedFile(store.seed, '', ref),
+    mime: file.mime,
+  }));
 }
 
 const lazyHashes = new WeakMap<TenantStore, Map<string, Promise<string>>>();

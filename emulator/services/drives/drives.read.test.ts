@@ -261,6 +261,25 @@ describe('drives: reading', () => {
     expect(sel.json.value.some((i: Json) => i['@microsoft.graph.downloadUrl'])).toBe(true);
   });
 
+  it('pages children so that one added or renamed mid-listing arrives once, and none is lost', async () => {
+    const base = `/v1.0/drives/${showcaseDrive}/root/children`;
+    const before = (await raw.all(base)).items.map((i: Json) => i.id);
+    const first = (await raw.get(`${base}?$top=3`)).json;
+    const added = await raw.graph('POST', base, { json: { name: 'Added mid-listing', folder: {} } });
+    expect(added.status).toBe(201);
+    // An item already sent, changed: it comes again (the docs allow repeats), after the others.
+    const renamed = first.value[0];
+    await raw.graph('PATCH', `/v1.0/drives/${showcaseDrive}/items/${renamed.id}`, {
+      json: { name: `${renamed.name} (renamed)` },
+    });
+    const rest = (await raw.all(first['@odata.nextLink'])).items;
+    const ids = [...first.value, ...rest].map((i: Json) => i.id);
+    expect(new Set(ids)).toEqual(new Set([...before, added.json.id]));
+    expect(rest.filter((i: Json) => i.id === added.json.id)).toHaveLength(1);
+    expect(rest[rest.length - 1].name).toBe(`${renamed.name} (renamed)`);
+    expect(new Set(rest.map((i: Json) => i.id)).size).toBe(rest.length);
+  });
+
   it('charges the documented SharePoint resource units', async () => {
     const item = (await raw.get(`/v1.0/drives/${showcaseDrive}/root:/permission`)).json;
     const link = (await raw.get(`/v1.0/drives/${showcaseDrive}/root/delta?token=latest`)).json[

@@ -2,6 +2,8 @@ import type { Collection } from '../../core/collection.js';
 import { Random, stableGuid } from '../../generator/random.js';
 import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
+import type { UserRecord } from '../../tenant/records.js';
+import { seededDirectory, seededOrLiveGroup, seededOrLiveUser } from '../../tenant/seeded.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { generatedFile, pendingFile } from './content.js';
 import {
@@ -15,6 +17,7 @@ import {
   type PermissionRecord,
   type VersionRecord,
 } from './model.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * Seeded base content of one drive, generated the first time the drive is touched: a realistic
@@ -86,22 +89,29 @@ function weighted<T>(r: Random, table: [T, number][]): T {
   return (table[0] as [T, number])[0];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const refOf = (u: UserRecord): IdentityRef => ({
+  id: u.id,
+  displayName: u.displayName,
+  ...(u.mail ? { email: u.mail } : {}),
+});
 
-/** Who can appear as author/sharer in a drive: the owner, the group's members, or licensed users. */
+/**
+ * Who can appear as author/sharer in a drive: the owner, the group's members, or licensed users —
+ * all as seeded (seededDirectory), so a drive generates the same whenever it is first touched.
+ */
 export function drivePeople(store: TenantStore, drive: DriveInfo): IdentityRef[] {
-  const ref = (id: string): IdentityRef | undefined => {
-    const u = store.users.get(id);
-    return u ? { id: u.id, displayName: u.displayName, ...(u.mail ? { email: u.mail } : {}) } : undefined;
-  };
   const site = drive.site;
   let ids: string[] = [];
   if (site.ownerUserId) ids = [site.ownerUserId];
-  else if (site.groupId) ids = store.groups.get(site.groupId)?.memberIds ?? [];
-  const people = ids.map(ref).filter((x): x is IdentityRef => !!x);
+  else if (site.groupId) ids = seededOrLiveGroup(store, site.groupId)?.memberIds ?? [];
+  const people: IdentityRef[] = [];
+  for (const id of ids) {
+    const u = seededOrLiveUser(store, id);
+    if (u) people.push(refOf(u));
+  }
   if (people.length === 0) {
-    for (const u of store.users.values())
-      if (u.licenses.length > 0 && u.mailbox === 'user') people.push(ref(u.id) as IdentityRef);
+    for (const u of seededDirectory(store).users)
+      if (u.licenses.length > 0 && u.mailbox === 'user') people.push(refOf(u));
   }
   return people.length
     ? people
@@ -120,7 +130,7 @@ export function isShowcase(drive: DriveInfo): 'onedrive' | 'library' | undefined
 class DriveBuilder {
   /** Structure and names. Kept apart from `who`, so directory changes never alter the tree. */
   private readonly r: Random;
-  /** Authors and sharing recipients, which depend on the directory as it is now. */
+  /** Authors and sharing recipients (people as seeded), drawn apart from the structure. */
   private readonly who: Random;
   private readonly text: TextGenerator;
   private readonly people: IdentityRef[];
@@ -177,8 +187,8 @@ class DriveBuilder {
       parentId: parent ? parent.id : null,
       name: parent ? this.uniqueName(parent.id, name) : 'root',
       kind,
-      created: iso(created),
-      modified: iso(modified),
+      created: isoSeconds(created),
+      modified: isoSeconds(modified),
       createdBy: by,
       modifiedBy: this.who.bool(0.7) ? by : this.person(),
       rev: 1,
@@ -224,7 +234,7 @@ class DriveBuilder {
         const r = ref(v);
         // Older versions are sized on first need: most are never listed or downloaded.
         const file = r.g === 'doc' ? pendingFile(name, r) : generatedFile(this.store.seed, name, r);
-        older.push({ n: v, modified: iso(createdMs + step * (v - 1)), by: this.person(), file });
+        older.push({ n: v, modified: isoSeconds(createdMs + step * (v - 1)), by: this.person(), file });
       }
       const updated = { ...item, versions: older, rev: current, crev: current };
       this.coll.put(id, updated);
@@ -253,7 +263,9 @@ class DriveBuilder {
     const top = personal
       ? ['Documents', 'Pictures', 'Desktop', 'Attachments', 'Microsoft Teams Chat Files']
       : ['Projects', 'Shared', 'Policies', 'Meeting Notes'];
-    const group = this.drive.site.groupId ? this.store.groups.get(this.drive.site.groupId) : undefined;
+    const group = this.drive.site.groupId
+      ? seededOrLiveGroup(this.store, this.drive.site.groupId)
+      : undefined;
     if (group?.resourceProvisioningOptions.includes('Team') && this.drive.library === 0)
       top.unshift('General');
     const chosen = top.filter((n, i) => i === 0 || n === 'General' || r.bool(0.6));
@@ -311,9 +323,9 @@ class DriveBuilder {
     const r = this.r;
     const candidates = this.all.filter((i) => i.parentId !== null);
     const pick = r.sample(candidates, Math.max(3, Math.round(candidates.length * 0.06)));
-    const others = this.store.users
-      .values()
-      .filter((u) => u.mailbox === 'user' && u.id !== this.people[0]?.id);
+    const others = seededDirectory(this.store).users.filter(
+      (u) => u.mailbox === 'user' && u.id !== this.people[0]?.id,
+    );
     pick.forEach((item, k) => {
       const kind = k < 3 ? k : r.int(0, 3);
       const sharedBy = item.createdBy;

@@ -20,6 +20,7 @@ import {
 } from './model.js';
 import { actorOf, moveOrRename } from './mutate.js';
 import { childIds, pathNames, putItem, removeItem } from './tree.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * A drive seen as its document library's list: every driveItem but the root is a list item whose
@@ -92,7 +93,8 @@ export function listItemIdTaken(store: TenantStore, driveId: string, listItemId:
   return indexOf(store, driveId).byListItem.has(listItemId);
 }
 
-const seconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+/** List item dates are whole seconds, whatever precision the driveItem record holds. */
+const seconds = (iso: string) => isoSeconds(Date.parse(iso));
 
 export function asListItem(store: TenantStore, drive: DriveInfo, item: ItemRecord): LibraryListItem {
   const coll = itemsOf(store, drive.id);

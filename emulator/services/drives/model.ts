@@ -6,6 +6,7 @@ import type { EmuRequest, EmuResponse, Handler } from '../../core/types.js';
 import { stableGuid } from '../../generator/random.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * Persisted shapes of the drives service. Every driveItem of a drive lives in one collection
@@ -256,7 +257,8 @@ export function headerTags(header: string): string[] {
   return [...header.matchAll(/\*|(?:W\/)?"[^"]*"/g)].map((m) => m[0].replace(/^W\//, ''));
 }
 
-export const isoNow = () => new Date().toISOString().replace(/(\.\d{3})Z$/, '$1Z');
+/** Now, as driveItem timestamps are served (seconds precision). */
+export const isoNow = () => isoSeconds();
 
 /** Runs a handler, answering DriveErrors with their nested innerError code. */
 export function wrap(handler: Handler): Handler {

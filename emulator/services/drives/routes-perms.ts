@@ -17,6 +17,7 @@ import {
 } from './model.js';
 import { actorOf } from './mutate.js';
 import { putItem } from './tree.js';
+import { isoExact } from '../shared/time.js';
 
 /** Sharing: list permissions, invite people, create sharing links, remove permissions (5 RU each). */
 
@@ -70,7 +71,7 @@ function expiration(raw: unknown): string | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== 'string' || Number.isNaN(Date.parse(raw)))
     throw invalidRequest('Invalid expirationDateTime.', 'invalidParameterFormat');
-  return new Date(raw).toISOString().replace(/\.000Z$/, 'Z');
+  return isoExact(Date.parse(raw));
 }
 
 function savePermissions(

@@ -1,5 +1,13 @@
-import { deltaPage, pageArray, pageCollection } from '../../core/listing.js';
-import { contextUrl, errorResponse, GraphHttpError, ok, select, selfLink } from '../../core/odata.js';
+import { deltaPage, pageArray, SEQ_CURSOR } from '../../core/listing.js';
+import {
+  collectionPage,
+  contextUrl,
+  decodeCursor,
+  GraphHttpError,
+  ok,
+  select,
+  topOf,
+} from '../../core/odata.js';
 import type { ServiceContext } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import { requireGroup, requireSite } from '../directory.js';
@@ -28,7 +36,8 @@ import {
   type DriveInfo,
   type ItemRecord,
 } from './model.js';
-import { childIds } from './tree.js';
+import { childIds, childrenAfter } from './tree.js';
+import { sharepointStartOver } from '../shared/resync.js';
 
 /** Read routes: drives, items, children, delta, downloads and versions. */
 
@@ -38,6 +47,29 @@ const DELTA_PAGE = { defaultTop: 200, maxTop: 999 };
 /** Computes hashes that are not known yet (the big generated file) before items are projected. */
 async function hashesReady(ctx: ServiceContext, items: Iterable<ItemRecord>): Promise<void> {
   for (const item of items) if (item.file && !item.file.hash) await ensureHash(ctx.store, item.file);
+}
+
+/**
+ * Runs a paging function with placeholder projections, makes the hashes of that page's items
+ * known (only theirs: a drive's other items are not walked), then projects them.
+ */
+async function pageWithHashes(
+  ctx: ServiceContext,
+  req: EmuRequest,
+  page: (mark: (item: ItemRecord) => object) => EmuResponse,
+  project: (item: ItemRecord) => object,
+): Promise<EmuResponse> {
+  const picked: ItemRecord[] = [];
+  const res = page((item) => ({ '@i': picked.push(item) - 1 }));
+  await hashesReady(ctx, picked);
+  const body = res.json as { value?: Record<string, unknown>[] } | undefined;
+  if (body && Array.isArray(body.value))
+    body.value = body.value.map((v) =>
+      typeof v['@i'] === 'number'
+        ? (select(req, project(picked[v['@i']] as ItemRecord)) as Record<string, unknown>)
+        : v,
+    );
+  return res;
 }
 
 const wantsDownloadUrl = (req: EmuRequest) => {
@@ -101,9 +133,8 @@ async function childrenResponse(ctx: ServiceContext, req: EmuRequest, t: Target)
       value: [],
     });
   const coll = itemsOf(ctx.store, t.drive.id);
-  const kids = childIds(ctx.store, t.drive.id, folder.id).map((id) => coll.get(id) as ItemRecord);
-  await hashesReady(ctx, kids);
   const context = `drives('${t.drive.id}')/items('${folder.id}')/children`;
+  const project = (i: ItemRecord) => itemJson(ctx.store, t.drive, i, jsonOpts(ctx, req));
   const orderBy = req.query.get('$orderby');
   if (orderBy) {
     const [field = '', dir = 'asc'] = orderBy.trim().split(/\s+/);
@@ -111,48 +142,52 @@ async function childrenResponse(ctx: ServiceContext, req: EmuRequest, t: Target)
     if (!key || !['asc', 'desc'].includes(dir))
       throw invalidRequest(`Unsupported $orderby '${orderBy}'.`, 'invalidQueryOption');
     const sign = dir === 'desc' ? -1 : 1;
+    const kids = childIds(ctx.store, t.drive.id, folder.id).map((id) => coll.get(id) as ItemRecord);
     kids.sort((a, b) => (key(a) < key(b) ? -sign : key(a) > key(b) ? sign : a.id < b.id ? -1 : 1));
-    // pageArray applies $select itself; project without it here.
-    return pageArray(
-      req,
-      context,
-      kids,
-      (i) => itemJson(ctx.store, t.drive, i, jsonOpts(ctx, req)),
-      CHILDREN_PAGE,
-    );
+    return pageWithHashes(ctx, req, (mark) => pageArray(req, context, kids, mark, CHILDREN_PAGE), project);
   }
-  // Seq order with a seq cursor: children added while a client pages still arrive, none twice.
-  return pageCollection(req, context, coll, (i) => itemJson(ctx.store, t.drive, i, jsonOpts(ctx, req)), {
-    ...CHILDREN_PAGE,
-    filter: (i) => i.parentId === folder.id,
-  });
+  // Seq order with a seq cursor (pageCollection's), read from the tree index: children added
+  // while a client pages still arrive, none twice unless it changed, and a page costs the
+  // folder's children only, not a walk of the drive's change log.
+  const top = topOf(req, CHILDREN_PAGE.defaultTop, CHILDREN_PAGE.maxTop);
+  const skipToken = req.query.get('$skiptoken');
+  const after = skipToken ? decodeCursor(skipToken, SEQ_CURSOR).s : 0;
+  const kids = childrenAfter(ctx.store, t.drive.id, folder.id, after);
+  const page = kids.slice(0, top);
+  const items = page.map((k) => coll.get(k.id) as ItemRecord);
+  await hashesReady(ctx, items);
+  const next = kids.length > top ? { s: (page[page.length - 1] as { seq: number }).seq } : undefined;
+  return collectionPage(
+    req,
+    context,
+    items.map((i) => select(req, project(i))),
+    next,
+  );
 }
 
 /** 410 Gone as OneDrive answers an expired delta token: Location restarts the enumeration. */
-export function deltaGone(req: EmuRequest): EmuResponse {
-  const err = new GraphHttpError(
-    410,
-    'resyncChangesApplyDifferences',
-    "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
-    { location: selfLink(req, { token: null }) },
-  );
-  return errorResponse(err, req);
-}
+export const deltaGone = sharepointStartOver;
 
 async function deltaResponse(ctx: ServiceContext, req: EmuRequest, t: Target): Promise<EmuResponse> {
   expands(req, ['permissions']);
   const coll = itemsOf(ctx.store, t.drive.id);
-  await hashesReady(ctx, coll.values());
-  const out = deltaPage<ItemRecord>(req, {
-    collection: coll,
-    context: `Collection(driveItem)`,
-    project: (item) => itemJson(ctx.store, t.drive, item, jsonOpts(ctx, req, true)),
-    removed: (entry) => deletedJson(t.drive, entry),
-    style: 'token',
-    ...DELTA_PAGE,
-    removalsInInitialRound: false,
-  });
-  return out.expired ? deltaGone(req) : out.response;
+  return pageWithHashes(
+    ctx,
+    req,
+    (mark) => {
+      const out = deltaPage<ItemRecord>(req, {
+        collection: coll,
+        context: `Collection(driveItem)`,
+        project: mark,
+        removed: (entry) => deletedJson(t.drive, entry),
+        style: 'token',
+        ...DELTA_PAGE,
+        removalsInInitialRound: false,
+      });
+      return out.expired ? deltaGone(req) : out.response;
+    },
+    (item) => itemJson(ctx.store, t.drive, item, jsonOpts(ctx, req, true)),
+  );
 }
 
 function matchesTag(header: string | undefined, item: ItemRecord): boolean {

@@ -19,6 +19,7 @@ import {
 import { actorOf, copyTree, createFolder, moveOrRename, replaceContent, writeFile } from './mutate.js';
 import { quickXorHash } from './quickxor.js';
 import { conflictBehavior, getItem, putItem, removeItem, resolvePath, rootOf } from './tree.js';
+import { isoExact } from '../shared/time.js';
 
 /** Write routes: create folder, simple upload, update/move, delete, copy, restore a version. */
 
@@ -73,7 +74,7 @@ export function fileSystemInfo(body: Record<string, unknown>): Partial<ItemRecor
     if (v === undefined) continue;
     if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
       throw invalidRequest(`Invalid ${k}.`, 'invalidParameterFormat');
-    out[field] = new Date(v).toISOString().replace(/\.000Z$/, 'Z');
+    out[field] = isoExact(Date.parse(v));
   }
   return out;
 }

@@ -20,6 +20,8 @@ interface TreeIndex {
   seq: number;
   children: Map<string, Map<string, string>>; // parentId -> lower-case name -> id
   rootId: string;
+  /** The seq of each item's current version: children page in seq order from it. */
+  seqOf: Map<string, number>;
   /** Folder sizes, valid for `seq` only. */
   sizes?: Map<string, number>;
   used?: number;
@@ -30,12 +32,14 @@ const indexes = new WeakMap<TenantStore, Map<string, TreeIndex>>();
 function build(store: TenantStore, driveId: string): TreeIndex {
   const coll = itemsOf(store, driveId);
   const children = new Map<string, Map<string, string>>();
+  const seqOf = new Map<string, number>();
   let rootId = '';
-  for (const item of coll.values()) {
+  for (const { seq, value: item } of coll.live()) {
+    seqOf.set(item.id, seq);
     if (item.parentId === null) rootId = item.id;
     else childMap(children, item.parentId).set(item.name.toLowerCase(), item.id);
   }
-  return { seq: coll.lastSeq, children, rootId };
+  return { seq: coll.lastSeq, children, rootId, seqOf };
 }
 
 function childMap(m: Map<string, Map<string, string>>, parentId: string): Map<string, string> {
@@ -69,6 +73,25 @@ export function getItem(store: TenantStore, driveId: string, id: string): ItemRe
 
 export function childIds(store: TenantStore, driveId: string, parentId: string): string[] {
   return [...(treeOf(store, driveId).children.get(parentId)?.values() ?? [])];
+}
+
+/**
+ * Children of a folder changed after `afterSeq`, in seq order: a seq cursor pages them so that
+ * children added while a client pages still arrive and none comes twice unless it changed.
+ */
+export function childrenAfter(
+  store: TenantStore,
+  driveId: string,
+  parentId: string,
+  afterSeq: number,
+): { id: string; seq: number }[] {
+  const t = treeOf(store, driveId);
+  const out: { id: string; seq: number }[] = [];
+  for (const id of t.children.get(parentId)?.values() ?? []) {
+    const seq = t.seqOf.get(id) ?? 0;
+    if (seq > afterSeq) out.push({ id, seq });
+  }
+  return out.sort((a, b) => a.seq - b.seq);
 }
 
 export function childByName(
@@ -190,6 +213,7 @@ export function putItem(store: TenantStore, driveId: string, item: ItemRecord): 
   store.put(driveKey(driveId), item.id, item);
   if (prev?.parentId) t.children.get(prev.parentId)?.delete(prev.name.toLowerCase());
   if (item.parentId) childMap(t.children, item.parentId).set(item.name.toLowerCase(), item.id);
+  t.seqOf.set(item.id, coll.lastSeq);
   t.seq = coll.lastSeq;
   delete t.sizes;
   delete t.used;
@@ -207,6 +231,7 @@ export function removeItem(store: TenantStore, driveId: string, item: ItemRecord
     store.remove(driveKey(driveId), d.id, 'deleted');
     if (d.parentId) t.children.get(d.parentId)?.delete(d.name.toLowerCase());
     t.children.delete(d.id);
+    t.seqOf.delete(d.id);
     removed.push(d.id);
   }
   t.seq = coll.lastSeq;

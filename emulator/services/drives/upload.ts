@@ -22,6 +22,8 @@ import { actorOf, checkNewName, replaceContent, writeFile } from './mutate.js';
 import { QuickXorHash } from './quickxor.js';
 import { conflictBehavior, quotaExceeded, type ConflictBehavior } from './tree.js';
 import { checkIfMatch, fileSystemInfo } from './routes-write.js';
+import { refuseAuthorizationHeader } from '../shared/preauth.js';
+import { isoMillis } from '../shared/time.js';
 
 /**
  * Resumable uploads (createUploadSession): a pre-authenticated uploadUrl takes the file in
@@ -65,8 +67,6 @@ const sessionsOf = (store: TenantStore) => {
   return m;
 };
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 function drop(store: TenantStore, s: UploadSession): void {
   sessionsOf(store).delete(s.id);
   void rm(s.temp, { force: true });
@@ -89,13 +89,10 @@ const sessionNotFound = () =>
   );
 
 function sessionFor(store: TenantStore, req: EmuRequest): UploadSession {
-  if (req.headers['authorization'])
-    throw new DriveError(
-      401,
-      'unauthenticated',
-      'Upload URLs are pre-authenticated; do not send an Authorization header.',
-      'invalidAuthenticationToken',
-    );
+  refuseAuthorizationHeader(
+    req,
+    (message) => new DriveError(401, 'unauthenticated', message, 'invalidAuthenticationToken'),
+  );
   const s = sessionsOf(store).get(req.params['session'] as string);
   if (!s || s.token !== req.query.get('tempauth')) throw sessionNotFound();
   const now = Date.now();
@@ -110,7 +107,7 @@ function sessionFor(store: TenantStore, req: EmuRequest): UploadSession {
 
 function status(s: UploadSession): Record<string, unknown> {
   const done = s.total !== undefined && s.received >= s.total;
-  return { expirationDateTime: iso(s.expires), nextExpectedRanges: done ? [] : [`${s.received}-`] };
+  return { expirationDateTime: isoMillis(s.expires), nextExpectedRanges: done ? [] : [`${s.received}-`] };
 }
 
 function parseRange(header: string | undefined): { start: number; end: number; total: number } {
@@ -306,7 +303,7 @@ export function uploadRoutes(ctx: ServiceContext): RouteDef[] {
     return ok({
       '@odata.context': contextUrl(req, 'microsoft.graph.uploadSession'),
       uploadUrl,
-      expirationDateTime: iso(s.expires),
+      expirationDateTime: isoMillis(s.expires),
       nextExpectedRanges: ['0-'],
     });
   };

@@ -4,8 +4,8 @@ import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { seededDirectory, seededOrLiveUser } from '../../tenant/seeded.js';
-import { isoSeconds, listsKey, type ColumnDef, type ListItemRecord, type ListRecord } from './model.js';
+import { seededDirectory, seededOrLiveGroup, seededOrLiveUser } from '../../tenant/seeded.js';
+import { listsKey, type ColumnDef, type ListItemRecord, type ListRecord } from './model.js';
 import {
   CUSTOM_SPECS,
   EVENTS_SPEC,
@@ -15,6 +15,7 @@ import {
   contentTypesFor,
   type ListSpec,
 } from './templates.js';
+import { isoDate, isoSeconds } from '../shared/time.js';
 
 const DAY = 86_400_000;
 const ALL_SPECS = [...CUSTOM_SPECS, EVENTS_SPEC, TASKS_SPEC, ...SYSTEM_SPECS];
@@ -31,7 +32,7 @@ export const lookupIdOf = (seedIndex: number) => String(10 + Math.max(0, seedInd
 export function siteRoster(store: TenantStore, site: SiteRecord): string[] {
   if (site.kind === 'personal') return site.ownerUserId ? [site.ownerUserId] : [];
   if (site.kind === 'team' && site.groupId) {
-    const g = store.groups.get(site.groupId);
+    const g = seededOrLiveGroup(store, site.groupId);
     return g ? [...new Set([...g.ownerIds, ...g.memberIds])] : [];
   }
   // The directory as seeded, so generated items do not change with later account activity.
@@ -115,9 +116,7 @@ function fieldValue(
       return r.int(0, 100);
     case 'dateTime': {
       const ms = createdMs + r.int(-60, 90) * DAY;
-      return col.dateOnly
-        ? `${new Date(ms).toISOString().slice(0, 10)}T00:00:00Z`
-        : isoSeconds(Math.floor(ms / 60_000) * 60_000);
+      return col.dateOnly ? `${isoDate(ms)}T00:00:00Z` : isoSeconds(Math.floor(ms / 60_000) * 60_000);
     }
     case 'choice':
       return r.pick(col.choices ?? ['']);
@@ -223,7 +222,7 @@ export function userInfoItem(
   const isAdmin =
     site.kind === 'personal'
       ? site.ownerUserId === userId
-      : (store.groups.get(site.groupId ?? '')?.ownerIds.includes(userId) ?? false);
+      : (seededOrLiveGroup(store, site.groupId ?? '')?.ownerIds.includes(userId) ?? false);
   return {
     ...item,
     userId,

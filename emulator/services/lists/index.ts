@@ -10,7 +10,9 @@ import { listRoutes } from './routes.js';
  */
 export const listsService: ServiceModule = {
   name: 'lists',
-  install: installListMaterializers,
+  install: (store) => {
+    installListMaterializers(store);
+  },
   routes: listRoutes,
   inventory: listsInventory,
   activity: listsActivity,

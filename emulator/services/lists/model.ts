@@ -127,8 +127,6 @@ export function requireItem(store: TenantStore, list: ListRecord, id: string): L
   return item;
 }
 
-export const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export function str(v: unknown, fallback = ''): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback;
 }

@@ -1,8 +1,9 @@
 import { compileFilter } from '../../core/filter.js';
-import { badRequest, selfLink } from '../../core/odata.js';
-import type { EmuRequest, EmuResponse } from '../../core/types.js';
+import { badRequest } from '../../core/odata.js';
+import type { EmuRequest } from '../../core/types.js';
 import { allColumns } from './json.js';
 import type { ListRecord } from './model.js';
+import { sharepointStartOver } from '../shared/resync.js';
 
 /** Query options shared by list item routes of custom lists and document libraries. */
 
@@ -53,17 +54,5 @@ export function refuseOrderBy(req: EmuRequest): void {
     throw badRequest('$orderby on list items is not supported by the emulator.', 'invalidRequest');
 }
 
-/** 410 Gone for an expired list-item delta token; Location restarts the enumeration. */
-export function listsDeltaExpired(req: EmuRequest): EmuResponse {
-  return {
-    status: 410,
-    headers: { location: selfLink(req, { token: null }) },
-    json: {
-      error: {
-        code: 'resyncChangesApplyDifferences',
-        message:
-          "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
-      },
-    },
-  };
-}
+/** 410 Gone for an expired list-item delta token; Location restarts the enumeration (shared/resync.ts). */
+export const listsDeltaExpired = sharepointStartOver;

@@ -1,11 +1,11 @@
 import { compileFilter } from '../../core/filter.js';
-import { deltaPage } from '../../core/listing.js';
+import { deltaPage, OFFSET_CURSOR } from '../../core/listing.js';
 import {
   GraphHttpError,
   badRequest,
   collectionPage,
   contextUrl,
-  decodeToken,
+  decodeCursor,
   jsonBody,
   noContent,
   ok,
@@ -128,7 +128,7 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
       }
       const top = topOf(req, 200, 5000);
       const skip = req.query.get('$skiptoken');
-      const offset = skip ? decodeToken<{ o: number }>(skip).o : 0;
+      const offset = skip ? decodeCursor(skip, OFFSET_CURSOR).o : 0;
       const page = lists
         .slice(offset, offset + top)
         .map((l) => projectList(req, site, l, withSystem, withColumns));

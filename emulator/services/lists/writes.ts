@@ -5,7 +5,6 @@ import type { TenantStore } from '../../tenant/store.js';
 import { seededDirectory } from '../../tenant/seeded.js';
 import { USER_INFO_SPEC, lookupIdOf, specOf, userInfoItem } from './generate.js';
 import {
-  isoSeconds,
   itemsKey,
   itemsOf,
   listsKey,
@@ -18,6 +17,7 @@ import {
   type ListRecord,
 } from './model.js';
 import { BUILT_IN_NAMES, TITLE_COLUMN, contentTypesFor } from './templates.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Changes to lists and items, shared by the Graph write routes and the activity ops. */
 

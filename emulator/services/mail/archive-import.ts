@@ -4,11 +4,13 @@ import type { RouteDef } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { addMessage, locate, resolveFolder, saveChanged } from './common.js';
 import { decodeExport } from './export-format.js';
-import { isoSeconds, strOr } from './ids.js';
+import { strOr } from './ids.js';
 import { mailboxById } from './mailbox.js';
 import type { Located } from './query.js';
 import { storedFromMime } from './stored.js';
+import { refuseAuthorizationHeader } from '../shared/preauth.js';
 import { messageView } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * Mailbox item import (beta): `createImportSession` hands out a pre-authenticated `importUrl`;
@@ -51,6 +53,7 @@ export function importRoutes(store: TenantStore): RouteDef[] {
           : 'anonymous',
       }),
       handler: async (req) => {
+        refuseAuthorizationHeader(req);
         const session = sessionsOf(store).get(req.query.get('authtoken') ?? '');
         if (!session || session.mailboxId !== req.params['mailbox'])
           throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'The import URL is not valid.');

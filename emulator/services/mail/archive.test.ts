@@ -93,6 +93,12 @@ describe('mailbox import/export API (beta) and archive mailboxes', () => {
     const session = await raw.graph('POST', `${mbx(settings.archive)}/createImportSession`);
     expect(session.status).toBe(200);
     expect(session.json.importUrl).toBeTruthy();
+    // The import URL is pre-authenticated: a bearer token sent along is refused.
+    const withToken = await raw.send('POST', session.json.importUrl, {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await raw.accessToken()}` },
+      body: JSON.stringify({ FolderId: target.id, Mode: 'create', Data: first.data }),
+    });
+    expect(withToken.status).toBe(401);
     const created = await raw.send('POST', session.json.importUrl, {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ FolderId: target.id, Mode: 'create', Data: first.data }),

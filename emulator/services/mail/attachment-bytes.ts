@@ -9,6 +9,8 @@ import {
 import { Random } from '../../generator/random.js';
 import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
+import type { TenantStore } from '../../tenant/store.js';
+import { Lru, perStore } from '../shared/cache.js';
 
 /**
  * Bytes of generated attachments, built on demand from a label (never stored): real PDF, DOCX,
@@ -38,41 +40,24 @@ export interface GeneratedFile {
   keyword?: string;
 }
 
-const cache = new Map<string, Buffer>();
-let cachedBytes = 0;
-const CACHE_LIMIT = 48 * 1024 * 1024;
-
-function remember(key: string, b: Buffer): Buffer {
-  if (b.length > CACHE_LIMIT / 4) return b;
-  cache.set(key, b);
-  cachedBytes += b.length;
-  for (const [k, v] of cache) {
-    if (cachedBytes <= CACHE_LIMIT) break;
-    cache.delete(k);
-    cachedBytes -= v.length;
-  }
-  return b;
-}
-
-const sharedCache = new Map<string, Buffer>();
-
+/** Built files by label, per tenant (the same label may stand for other bytes in another tenant). */
+const CACHE_LIMIT = 32 * 1024 * 1024;
+const built = perStore(() => new Lru<string, Buffer>(4096, CACHE_LIMIT, (b) => b.length));
 /** The one large attachment delivered to several mailboxes: identical bytes everywhere. */
-export function sharedAttachmentBytes(seed: string, size: number): Buffer {
-  const key = `${seed}|${size}`;
-  let b = sharedCache.get(key);
-  if (!b) {
-    b = new Random(seed, 'shared-attachment-bytes').bytes(size);
-    sharedCache.clear();
-    sharedCache.set(key, b);
-  }
-  return b;
+const shared = perStore((store) =>
+  new Random(store.seed, 'shared-attachment-bytes').bytes(store.profile.sharedAttachmentBytes),
+);
+
+/** Bytes of a generated attachment of this tenant. */
+export function fileBytes(store: TenantStore, f: GeneratedFile): Buffer {
+  const { type } = f;
+  if (type === 'shared') return shared(store);
+  return built(store).getOrMake(`${type}|${f.label}|${f.keyword ?? ''}|${f.title}`, () =>
+    buildFile(store.seed, { ...f, type }),
+  );
 }
 
-export function fileBytes(seed: string, f: GeneratedFile, sharedSize: number): Buffer {
-  if (f.type === 'shared') return sharedAttachmentBytes(seed, sharedSize);
-  const key = `${seed}|${f.type}|${f.label}|${f.keyword ?? ''}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
+function buildFile(seed: string, f: GeneratedFile & { type: Exclude<FileType, 'shared'> }): Buffer {
   const r = new Random(seed, 'attachment-bytes', f.label);
   const text = new TextGenerator(r);
   const created = new Date(GENERATED_EPOCH - r.int(30, 900) * 86_400_000);
@@ -140,5 +125,5 @@ export function fileBytes(seed: string, f: GeneratedFile, sharedSize: number): B
       break;
     }
   }
-  return remember(key, out);
+  return out;
 }

@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { GraphHttpError } from '../../core/odata.js';
-import type { EmuRequest, RouteDef, ThrottleScope } from '../../core/types.js';
+import type { EmuRequest, RouteDef } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { folderId, folderKeyOf, isFolderIdShape, isoSeconds, messageId, messageKeysOf } from './ids.js';
-import {
-  folderByKey,
-  folderColl,
-  liveFolders,
-  messageColl,
-  messagesKey,
-  primaryMailbox,
-  type Mailbox,
-} from './mailbox.js';
+import { folderId, folderKeyOf, isFolderIdShape, messageId, messageKeysOf } from './ids.js';
+import { folderByKey, folderColl, liveFolders, messageColl, messagesKey, type Mailbox } from './mailbox.js';
+import { exchangeScope, itemNotFound, requireMailbox } from '../shared/exchange.js';
 import type { Located } from './query.js';
 import type { FolderRecord, MessageRecord } from './records.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Shared pieces of the mail routes: permissions, throttle scope, lookups, journaled writes. */
 
@@ -21,18 +14,9 @@ export const READ_BASIC = ['Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'];
 export const READ = ['Mail.Read', 'Mail.ReadWrite'];
 export const WRITE = ['Mail.ReadWrite'];
 
-export const itemNotFound = () =>
-  new GraphHttpError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+export { itemNotFound };
 export const now = () => isoSeconds(Date.now());
 export const newKey = () => randomBytes(12).toString('hex');
-
-/** Exchange throttles per app and mailbox: resolve the path's user so upn and id share a budget. */
-export function exchangeScope(store: TenantStore) {
-  return (req: EmuRequest): ThrottleScope => {
-    const raw = req.params['user'] ?? '';
-    return { kind: 'exchange', mailbox: store.findUser(raw)?.id ?? raw.toLowerCase() };
-  };
-}
 
 export function route(
   store: TenantStore,
@@ -45,8 +29,11 @@ export function route(
   return { method, path, permissions, scope: exchangeScope(store), handler, ...extra };
 }
 
-export const mailboxOf = (store: TenantStore, req: EmuRequest): Mailbox =>
-  primaryMailbox(store, req.params['user'] ?? '');
+/** The primary mailbox of `/users/{user}`; a delegated caller reaches only its own (403 otherwise). */
+export function mailboxOf(store: TenantStore, req: EmuRequest): Mailbox {
+  const user = requireMailbox(store, req, req.params['user'] ?? '');
+  return { key: user.id, user, archive: false };
+}
 
 export const userSegment = (req: EmuRequest) => `users('${encodeURIComponent(req.params['user'] ?? '')}')`;
 

@@ -1,7 +1,9 @@
 import { Random } from '../../generator/random.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { MailboxKind, UserRecord } from '../../tenant/records.js';
+import { seededOrLiveUser } from '../../tenant/seeded.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { Lru, perStore } from '../shared/cache.js';
 import { CONTENT_TYPES } from './attachment-bytes.js';
 import {
   allowsAttachments,
@@ -22,6 +24,7 @@ import {
   type SentMessage,
 } from './plan.js';
 import type { FollowupFlag } from './records.js';
+import { utcWallTime } from '../shared/time.js';
 
 /**
  * One copy of a generated message: shared content plus this mailbox's state of it (read flag,
@@ -51,13 +54,20 @@ export interface GeneratedMessage {
   extraHeaders: [string, string][];
 }
 
-export const ownerOf = (u: UserRecord): Owner => ({
-  uid: u.id,
-  seedIndex: u.seedIndex,
-  kind: u.mailbox ?? 'user',
-  person: { name: u.displayName, address: u.mail ?? u.userPrincipalName },
-  upn: u.userPrincipalName,
-});
+/**
+ * The owner a mailbox's content is generated for: the account as seeded (renaming or deleting it
+ * later must not change content already served), or as added at runtime.
+ */
+export function ownerOf(store: TenantStore, live: UserRecord): Owner {
+  const u = seededOrLiveUser(store, live.id) ?? live;
+  return {
+    uid: u.id,
+    seedIndex: u.seedIndex,
+    kind: u.mailbox ?? 'user',
+    person: { name: u.displayName, address: u.mail ?? u.userPrincipalName },
+    upn: u.userPrincipalName,
+  };
+}
 
 const CATEGORIES = [
   'Red category',
@@ -67,20 +77,10 @@ const CATEGORIES = [
   'Follow up',
   'Projekt Über',
 ];
-const contentCache = new Map<string, Content>();
-
-function cached(key: string, make: () => Content): Content {
-  let c = contentCache.get(key);
-  if (c) {
-    contentCache.delete(key);
-    contentCache.set(key, c);
-    return c;
-  }
-  c = make();
-  contentCache.set(key, c);
-  if (contentCache.size > 5000) contentCache.delete(contentCache.keys().next().value as string);
-  return c;
-}
+/** Shared message content by label, per tenant: a label means other content in another tenant. */
+const contentCache = perStore(() => new Lru<string, Content>(5000));
+const cached = (store: TenantStore, key: string, make: () => Content): Content =>
+  contentCache(store).getOrMake(key, make);
 
 const oneDriveHost = (store: TenantStore, upn: string) =>
   `${store.identity.name}-my.sharepoint.com/personal/${upn.replace(/[@.]/g, '_')}`;
@@ -91,7 +91,7 @@ const personOf = (mb: PlanMailbox): Person => ({ name: mb.name, address: mb.addr
 export function sentContent(store: TenantStore, m: number, j: number): Content {
   const plan = tenantPlan(store);
   const mb = plan.mailboxes[m] as PlanMailbox;
-  return cached(`${store.seed}|s|${mb.seedIndex}|${j}`, () => {
+  return cached(store, `s|${mb.seedIndex}|${j}`, () => {
     const s = plan.sent[m]?.[j] as SentMessage;
     const who = (t: PlanRecipient): Person =>
       'm' in t ? personOf(plan.mailboxes[t.m] as PlanMailbox) : externalPerson(store.seed, t.x);
@@ -122,7 +122,7 @@ function localContent(
   at: number,
   archive: boolean,
 ): Content {
-  return cached(`${store.seed}|${label}`, () => {
+  return cached(store, label, () => {
     const r = new Random(store.seed, 'local-meta', label);
     const other = externalPerson(store.seed, r.int(0, 999_999));
     const extra = r.bool(0.15) ? [externalPerson(store.seed, r.int(0, 999_999))] : [];
@@ -142,7 +142,7 @@ function localContent(
 
 /** The shared large attachment arrives in one message per delivery, each addressed differently. */
 function sharedDeliveryContent(store: TenantStore, owner: Owner, d: number, at: number): Content {
-  return cached(`${store.seed}|big|${d}|${owner.uid}`, () => {
+  return cached(store, `big|${d}|${owner.uid}`, () => {
     const from = externalPerson(store.seed, 4242);
     const text = `Hello ${owner.person.name.split(' ')[0] ?? ''},\n\nAs requested, the raw survey data is attached (delivery ${d + 1}).\n\nKind regards,\n${from.name}`;
     const label = `big/${d}`;
@@ -193,7 +193,7 @@ function instance(
   const isRead = readFlag(r, entry);
   const flagRoll = r.next();
   const dtz = (ms: number) => ({
-    dateTime: new Date(ms).toISOString().replace('Z', '0000'),
+    dateTime: utcWallTime(ms),
     timeZone: 'UTC',
   });
   const flag: FollowupFlag =

@@ -3,7 +3,9 @@ import { Random } from '../../generator/random.js';
 import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { GroupRecord } from '../../tenant/records.js';
+import { seededOrLiveGroup, seededOrLiveUser } from '../../tenant/seeded.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { Lru, perStore } from '../shared/cache.js';
 import { CONTENT_TYPES, fileBytes, type FileType, type GeneratedFile } from './attachment-bytes.js';
 import { externalPerson, subjectLine, textToHtml, type Person } from './content.js';
 import type { GroupPostRecord, GroupThreadRecord, StoredAttachment } from './records.js';
@@ -33,14 +35,17 @@ export interface PostContent {
   attachments: { key: string; name: string; contentType: string; file: GeneratedFile }[];
 }
 
-const threadPlans = new Map<string, ThreadPlan>();
+const threadPlans = perStore(() => new Lru<string, ThreadPlan>(20_000));
 
+/** Who posts in a group: its members as seeded (never the live directory, see seededDirectory). */
 function members(store: TenantStore, g: GroupRecord): Person[] {
-  const people = g.memberIds
-    .map((id) => store.users.get(id))
-    .filter((u) => !!u && !!u.mail)
-    .map((u) => ({ name: u?.displayName ?? '', address: u?.mail ?? '' }));
-  return people.length ? people : [externalPerson(store.seed, g.seedIndex)];
+  const seeded = seededOrLiveGroup(store, g.id) ?? g;
+  const people: Person[] = [];
+  for (const id of seeded.memberIds) {
+    const u = seededOrLiveUser(store, id);
+    if (u?.mail) people.push({ name: u.displayName, address: u.mail });
+  }
+  return people.length ? people : [externalPerson(store.seed, seeded.seedIndex)];
 }
 
 export function threadCount(store: TenantStore, g: GroupRecord): number {
@@ -49,8 +54,8 @@ export function threadCount(store: TenantStore, g: GroupRecord): number {
 }
 
 export function threadPlan(store: TenantStore, g: GroupRecord, i: number): ThreadPlan {
-  const key = `${store.seed}|${g.id}|${i}`;
-  const hit = threadPlans.get(key);
+  const key = `${g.id}|${i}`;
+  const hit = threadPlans(store).get(key);
   if (hit) return hit;
   const r = new Random(store.seed, 'group-thread', g.id, i);
   const text = new TextGenerator(r);
@@ -66,9 +71,7 @@ export function threadPlan(store: TenantStore, g: GroupRecord, i: number): Threa
     at = Math.min(at + r.int(600, 2 * 86_400) * 1000, GENERATED_EPOCH - 1000);
   }
   const plan: ThreadPlan = { topic, conversationKey: i % 5 === 4 ? `c${i - 1}` : `c${i}`, posts };
-  threadPlans.set(key, plan);
-  if (threadPlans.size > 20_000) threadPlans.delete(threadPlans.keys().next().value as string);
-  return plan;
+  return threadPlans(store).set(key, plan);
 }
 
 export function generatedPost(
@@ -100,14 +103,13 @@ export function generatedPost(
   };
 }
 
-export const generatedAttachmentBytes = (store: TenantStore, f: GeneratedFile) =>
-  fileBytes(store.seed, f, store.profile.sharedAttachmentBytes);
+export const generatedAttachmentBytes = (store: TenantStore, f: GeneratedFile) => fileBytes(store, f);
 
 /** Fills `mail:gthreads:*` and `mail:gposts:*:*` collections; false for keys it does not own. */
 export function materializeGroupMail(store: TenantStore, key: string, c: Collection<unknown>): boolean {
   const t = /^mail:gthreads:([^:]+)$/.exec(key);
   if (t) {
-    const g = store.groups.get(t[1] as string);
+    const g = seededOrLiveGroup(store, t[1] as string);
     if (!isUnified(g)) return true;
     for (let i = 0; i < threadCount(store, g); i++) {
       const rec: GroupThreadRecord = {
@@ -122,7 +124,7 @@ export function materializeGroupMail(store: TenantStore, key: string, c: Collect
   }
   const p = /^mail:gposts:([^:]+):(.+)$/.exec(key);
   if (p) {
-    const g = store.groups.get(p[1] as string);
+    const g = seededOrLiveGroup(store, p[1] as string);
     const m = /^t(\d+)$/.exec(p[2] as string);
     if (!isUnified(g) || !m) return true;
     const i = Number(m[1]);

@@ -10,12 +10,13 @@ import {
   threadPlan,
   threadsKey,
 } from './group-gen.js';
-import { attachmentId, changeKey, conversationIdFor, isoSeconds, postId, threadId } from './ids.js';
-import { mailboxNotEnabled } from './mailbox.js';
+import { attachmentId, changeKey, conversationIdFor, postId, threadId } from './ids.js';
+import { mailboxNotEnabled } from '../shared/exchange.js';
 import type { GroupPostRecord, GroupThreadRecord, Recipient, StoredAttachment } from './records.js';
 import { attachmentFromJson, recipientFrom } from './stored-json.js';
 import type { PendingBytes } from './stored.js';
 import { htmlToText, previewOf, type AttachmentView } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Group conversations as Graph shows them: posts, threads and conversations, and new posts. */
 

@@ -137,7 +137,5 @@ export function conversationIndex(rootMessageId: string, rootTime: number, depth
   return Buffer.concat([header, guid, children]).toString('base64');
 }
 
-export const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /** A string property of a request body, or the default when it is absent or not a string. */
 export const strOr = (v: unknown, dflt: string): string => (typeof v === 'string' ? v : dflt);

@@ -10,6 +10,7 @@ import { attachmentRoutes, attachmentUploadRoutes } from './routes-attachments.j
 import { folderRoutes } from './routes-folders.js';
 import { groupRoutes } from './routes-groups.js';
 import { messageRoutes } from './routes-messages.js';
+import { withMeAliases } from '../shared/exchange.js';
 
 /**
  * Exchange mail: mailboxes and folders, messages with MIME and attachments, delta, the beta
@@ -18,11 +19,14 @@ import { messageRoutes } from './routes-messages.js';
  */
 export const mailService: ServiceModule = {
   name: 'mail',
-  install: (store) => installMailboxMaterializers(store, (key, c) => materializeGroupMail(store, key, c)),
+  install: (store) => {
+    installMailboxMaterializers(store, (key, c) => materializeGroupMail(store, key, c));
+  },
   routes: (ctx: ServiceContext): RouteDef[] => [
-    ...folderRoutes(ctx.store),
-    ...messageRoutes(ctx.store),
-    ...attachmentRoutes(ctx.store),
+    ...withMeAliases(
+      [...folderRoutes(ctx.store), ...messageRoutes(ctx.store), ...attachmentRoutes(ctx.store)],
+      ctx.store,
+    ),
     ...archiveRoutes(ctx.store),
     ...groupRoutes(ctx.store),
   ],

@@ -1,11 +1,12 @@
 import type { EmuRequest } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { textToHtml } from './content.js';
-import { folderId, isoSeconds } from './ids.js';
+import { folderId } from './ids.js';
 import { liveFolders, type Mailbox } from './mailbox.js';
 import { parseMime } from './mime-parse.js';
 import type { FolderRecord, Recipient } from './records.js';
 import { htmlToText, previewOf, type AttachmentView, type MessageView } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Graph JSON of messages, attachments and mail folders. */
 
@@ -173,7 +174,9 @@ export async function messageJson(
       v.attachments.map(async (a) => {
         const json = await attachmentJson(a, { withContent, expandItem: false });
         if (!fields) return json;
-        return Object.fromEntries(Object.entries(json).filter(([k]) => k === 'id' || k.startsWith('@') || fields.has(k)));
+        return Object.fromEntries(
+          Object.entries(json).filter(([k]) => k === 'id' || k.startsWith('@') || fields.has(k)),
+        );
       }),
     );
   }

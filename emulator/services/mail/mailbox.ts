@@ -2,6 +2,8 @@ import type { Collection } from '../../core/collection.js';
 import { GraphHttpError } from '../../core/odata.js';
 import { Random } from '../../generator/random.js';
 import type { UserRecord } from '../../tenant/records.js';
+import { seededOrLiveUser } from '../../tenant/seeded.js';
+import { invalidUser, mailboxNotEnabled } from '../shared/exchange.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { folderId, messageId } from './ids.js';
 import { archiveEntries, ARCHIVE_YEARS, customFolderKeys, mailboxEntries, type PlanEntry } from './plan.js';
@@ -55,18 +57,14 @@ const CUSTOM_NAMES = [
   'Board',
 ];
 
-export const mailboxNotEnabled = () =>
-  new GraphHttpError(
-    404,
-    'MailboxNotEnabledForRESTAPI',
-    'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
-  );
-
-/** Resolves `/users/{user}` for mail: 404 ErrorInvalidUser when unknown, MailboxNotEnabledForRESTAPI without a mailbox. */
+/**
+ * A user's primary mailbox without an access check (activity, upload sessions): 404
+ * ErrorInvalidUser when unknown, MailboxNotEnabledForRESTAPI without a mailbox. Requests resolve
+ * theirs through `mailboxOf` (common.ts), which also checks a delegated caller.
+ */
 export function primaryMailbox(store: TenantStore, userParam: string): Mailbox {
   const user = store.findUser(userParam);
-  if (!user)
-    throw new GraphHttpError(404, 'ErrorInvalidUser', `The requested user '${userParam}' is invalid.`);
+  if (!user) throw invalidUser(userParam);
   if (!user.mailbox) throw mailboxNotEnabled();
   return { key: user.id, user, archive: false };
 }
@@ -140,10 +138,13 @@ function archiveFolders(mb: string, user: UserRecord): FolderRecord[] {
   ];
 }
 
-/** The user a mailbox key belongs to (even when the directory entry was deleted since). */
+/**
+ * The user a mailbox key belongs to, as seeded (or added at runtime): a mailbox generates the same
+ * content whether its owner was renamed or deleted before or after it was first touched.
+ */
 function ownerOfKey(store: TenantStore, mbKey: string): { user: UserRecord; archive: boolean } | undefined {
   const archive = mbKey.startsWith('arch.');
-  const user = store.users.get(archive ? mbKey.slice(5) : mbKey);
+  const user = seededOrLiveUser(store, archive ? mbKey.slice(5) : mbKey);
   return user ? { user, archive } : undefined;
 }
 

@@ -76,6 +76,35 @@ describe('mail messages (Graph v1.0 message)', () => {
     expect(withAtt.length).toBeGreaterThan(0);
   });
 
+  it('listings and folder counts follow changes made between requests', async () => {
+    const inbox = `/v1.0/users/${user.id}/mailFolders/inbox`;
+    const counts = async () => {
+      const f = (await raw.get(inbox)).json;
+      const unread = (await raw.all(`${inbox}/messages?$filter=isRead eq false&$top=1000&$select=id`)).items;
+      return { total: f.totalItemCount, unread: f.unreadItemCount, listed: unread.length };
+    };
+    const start = await counts();
+    expect(start.unread).toBe(start.listed);
+    const first = (await raw.get(`${inbox}/messages?$orderby=subject&$top=5&$select=subject`)).json;
+    const victim = (await raw.get(`${inbox}/messages?$filter=isRead eq false&$top=1`)).json.value[0];
+    await raw.graph('PATCH', `/v1.0/users/${user.id}/messages/${victim.id}`, { json: { isRead: true } });
+    expect(await counts()).toEqual({ ...start, unread: start.unread - 1, listed: start.listed - 1 });
+    const created = await raw.graph('POST', `${inbox}/messages`, {
+      json: { subject: '!!! first by subject', body: { contentType: 'text', content: 'x' } },
+    });
+    expect(created.status).toBe(201);
+    const after = await counts();
+    expect(after.total).toBe(start.total + 1);
+    const bySubject = (await raw.all(`${inbox}/messages?$orderby=subject&$top=5&$select=subject`)).items;
+    expect(bySubject[0].id).toBe(created.json.id);
+    expect(bySubject).toHaveLength(start.total + 1);
+    // The page links handed out before the change still page the listing.
+    expect((await raw.get(first['@odata.nextLink'])).status).toBe(200);
+    await raw.graph('DELETE', `/v1.0/users/${user.id}/messages/${created.json.id}`);
+    await raw.graph('PATCH', `/v1.0/users/${user.id}/messages/${victim.id}`, { json: { isRead: false } });
+    expect(await counts()).toEqual(start);
+  });
+
   it('serves uniqueBody and internetMessageHeaders only when $select asks', async () => {
     const r = await raw.get(
       `/v1.0/users/${user.id}/messages/${all[0].id}?$select=subject,uniqueBody,internetMessageHeaders`,
@@ -369,6 +398,16 @@ describe('mail messages (Graph v1.0 message)', () => {
     );
     expect(session.status).toBe(201);
     expect(session.json.nextExpectedRanges).toEqual(['0-']);
+    // The upload URL is pre-authenticated: a bearer token sent along is refused, the session lives on.
+    const withToken = await raw.send('PUT', session.json.uploadUrl, {
+      headers: {
+        authorization: `Bearer ${await raw.accessToken()}`,
+        'content-type': 'application/octet-stream',
+        'content-range': `bytes 0-2/${size}`,
+      },
+      body: big.subarray(0, 3),
+    });
+    expect(withToken.status).toBe(401);
     const chunk = 4 * 1024 * 1024;
     let last: any;
     for (let start = 0; start < size; start += chunk) {

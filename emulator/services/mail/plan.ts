@@ -1,7 +1,7 @@
-import { Collection } from '../../core/collection.js';
 import { Random } from '../../generator/random.js';
-import { GENERATED_EPOCH, generateUsers } from '../../tenant/directory.js';
-import type { MailboxKind, UserRecord } from '../../tenant/records.js';
+import { GENERATED_EPOCH } from '../../tenant/directory.js';
+import type { MailboxKind } from '../../tenant/records.js';
+import { seededDirectory } from '../../tenant/seeded.js';
 import type { TenantStore } from '../../tenant/store.js';
 
 /**
@@ -69,11 +69,8 @@ export const customFolderKeys = (store: TenantStore) =>
   Array.from({ length: store.profile.customFoldersPerMailbox }, (_, i) => `c${i}`);
 
 function generatedMailboxes(store: TenantStore): PlanMailbox[] {
-  const users = new Collection<UserRecord>('plan:users');
-  generateUsers(store, users);
-  return users
-    .values()
-    .filter((u) => u.mailbox !== null && u.mail)
+  return seededDirectory(store)
+    .users.filter((u) => u.mailbox !== null && u.mail)
     .sort((a, b) => a.seedIndex - b.seedIndex)
     .map((u, idx) => ({
       idx,

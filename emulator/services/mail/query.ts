@@ -3,10 +3,19 @@ import { pageArray, type PageOptions } from '../../core/listing.js';
 import { badRequest, select } from '../../core/odata.js';
 import type { EmuRequest, EmuResponse } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { folderId, isoSeconds } from './ids.js';
-import { liveFolders, messageColl, messageFolders, subtreeKeys, type Mailbox } from './mailbox.js';
+import { folderId } from './ids.js';
+import {
+  folderColl,
+  liveFolders,
+  messageColl,
+  messageFolders,
+  subtreeKeys,
+  type Mailbox,
+} from './mailbox.js';
+import { Lru, perStore } from '../shared/cache.js';
 import type { FolderRecord, MessageRecord } from './records.js';
 import { htmlToText, messageView, previewOf, quickFacts, type MessageView } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Message lists: which messages a request covers, `$filter`, `$search`, `$orderby`, async paging. */
 
@@ -25,9 +34,33 @@ export function allMessages(store: TenantStore, mb: Mailbox): Located[] {
   return messageFolders(store, mb).flatMap((f) => folderMessages(store, mb, f.key));
 }
 
+/** Properties a message `$filter` or `$orderby` may name besides receivedDateTime and isRead. */
+const FULL_FIELDS = [
+  'id',
+  'subject',
+  'importance',
+  'hasAttachments',
+  'isDraft',
+  'categories',
+  'flag',
+  'from',
+  'sender',
+  'toRecipients',
+  'ccRecipients',
+  'inferenceClassification',
+  'sentDateTime',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'conversationId',
+  'internetMessageId',
+  'bodyPreview',
+  'parentFolderId',
+] as const;
+
 /**
  * A filter row that generates the full message only when the expression needs more than
- * receivedDateTime / isRead (which are cheap).
+ * receivedDateTime / isRead (which are cheap). Every property is an own getter, so the filter
+ * engine sees the row as a plain object.
  */
 export function filterRow(store: TenantStore, mb: Mailbox, loc: Located): Record<string, unknown> {
   let full: Record<string, unknown> | undefined;
@@ -58,16 +91,9 @@ export function filterRow(store: TenantStore, mb: Mailbox, loc: Located): Record
     };
     return full;
   };
-  return new Proxy<Record<string, unknown>>(
-    {},
-    {
-      get: (_t, prop) => {
-        if (prop === 'receivedDateTime') return quick.received;
-        if (prop === 'isRead') return quick.isRead;
-        return typeof prop === 'string' ? load()[prop] : undefined;
-      },
-    },
-  );
+  const row: Record<string, unknown> = { receivedDateTime: quick.received, isRead: quick.isRead };
+  for (const k of FULL_FIELDS) Object.defineProperty(row, k, { enumerable: true, get: () => load()[k] });
+  return row;
 }
 
 /** Date-time literals are unquoted in OData; the shared filter parser wants them as strings. */
@@ -112,15 +138,74 @@ export function searchFolderMessages(store: TenantStore, mb: Mailbox, f: FolderR
     .filter((l) => test(filterRow(store, mb, l)));
 }
 
+/**
+ * What a message list or count reads, as a version: the folder tree's seq and the seq of each
+ * message collection it covers. Records change only through their collections, so an equal
+ * version means an equal result (and a cached one may be served).
+ */
+function versionOf(store: TenantStore, mb: Mailbox, folderKeys: string[]): string {
+  const seqs = folderKeys.map((k) => `${k}:${messageColl(store, mb, k).lastSeq}`);
+  return `${folderColl(store, mb).lastSeq}|${seqs.join(',')}`;
+}
+
+/** Message collections a folder's contents come from: its own, or for a search folder all of them. */
+const sourcesOf = (store: TenantStore, mb: Mailbox, f: FolderRecord | undefined) =>
+  f && !f.search ? [f.key] : messageFolders(store, mb).map((x) => x.key);
+
+interface Cached<T> {
+  version: string;
+  value: T;
+}
+/** Per tenant: folder counts, and the sorted ids of the message lists clients are paging through. */
+const countCache = perStore(() => new Lru<string, Cached<{ total: number; unread: number }>>(4096));
+const listCache = perStore(() => new Lru<string, Cached<Located[]>>(32));
+
+function cachedBy<T>(cache: Lru<string, Cached<T>>, key: string, version: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit && hit.version === version) return hit.value;
+  return cache.set(key, { version, value: make() }).value;
+}
+
+/** totalItemCount and unreadItemCount of a folder, recounted only when its messages changed. */
 export function folderCounts(
   store: TenantStore,
   mb: Mailbox,
   f: FolderRecord,
 ): { total: number; unread: number } {
-  const list = f.search ? searchFolderMessages(store, mb, f) : folderMessages(store, mb, f.key);
-  let unread = 0;
-  for (const l of list) if (!quickFacts(store, mb, l.rec).isRead) unread++;
-  return { total: list.length, unread };
+  return cachedBy(
+    countCache(store),
+    `${mb.key}|${f.key}`,
+    versionOf(store, mb, sourcesOf(store, mb, f)),
+    () => {
+      const list = f.search ? searchFolderMessages(store, mb, f) : folderMessages(store, mb, f.key);
+      let unread = 0;
+      for (const l of list) if (!quickFacts(store, mb, l.rec).isRead) unread++;
+      return { total: list.length, unread };
+    },
+  );
+}
+
+/**
+ * The messages a list request covers (a folder, a search folder, or the whole mailbox when `f`
+ * is undefined), filtered, searched and sorted. Paging a listing asks for the same list page
+ * after page; it is computed once and served from the cache while nothing it reads changed.
+ */
+export function queriedMessages(
+  req: EmuRequest,
+  store: TenantStore,
+  mb: Mailbox,
+  f: FolderRecord | undefined,
+): Located[] {
+  const q = (name: string) => req.query.get(name) ?? '';
+  const key = JSON.stringify([mb.key, f?.key ?? '*', q('$filter'), q('$search'), q('$orderby')]);
+  return cachedBy(listCache(store), key, versionOf(store, mb, sourcesOf(store, mb, f)), () => {
+    const items = !f
+      ? allMessages(store, mb)
+      : f.search
+        ? searchFolderMessages(store, mb, f)
+        : folderMessages(store, mb, f.key);
+    return applyQuery(req, store, mb, items);
+  });
 }
 
 /** KQL-lite `$search`: every term must occur in the message (subject, body, people, attachment names and text). */

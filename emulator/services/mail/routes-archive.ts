@@ -4,6 +4,8 @@ import { badRequest, contextUrl, GraphHttpError, jsonBody, noContent, ok, select
 import { routeMaker } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef, ThrottleScope } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { Lru, perStore } from '../shared/cache.js';
+import { accessDenied } from '../shared/exchange.js';
 import { deleteMessage, locate, resolveFolder } from './common.js';
 import { newImportSession } from './archive-import.js';
 import { encodeExport } from './export-format.js';
@@ -12,6 +14,7 @@ import { folderCounts, folderMessages, pageAsync, type Located } from './query.j
 import type { FolderRecord, MessageRecord } from './records.js';
 import { createFolderRecord, syncStateNotFound } from './routes-folders.js';
 import { messageView } from './view.js';
+import { outlookTimestamp } from '../shared/time.js';
 
 /**
  * Beta mailbox import/export API (`/admin/exchange/mailboxes/{id}`): the primary mailbox (same
@@ -24,17 +27,13 @@ const ITEM_READ = ['MailboxItem.Read.All', 'MailboxItem.ImportExport.All'];
 const EXPORT = ['MailboxItem.Export.All', 'MailboxItem.ImportExport.All'];
 const IMPORT = ['MailboxItem.ImportExport.All'];
 
-/** Size of an item as this API reports it: the length of its MIME, cached per version. */
-const sizes = new Map<string, number>();
+/** Size of an item as this API reports it: the length of its MIME, cached per tenant and version. */
+const sizes = perStore(() => new Lru<string, number>(200_000));
 async function itemSize(store: TenantStore, mb: Mailbox, loc: Located): Promise<number> {
-  const key = `${store.seed}|${mb.key}|${loc.fk}|${loc.rec.k}|${loc.rec.v}`;
-  let n = sizes.get(key);
-  if (n === undefined) {
-    n = (await messageView(store, mb, loc.fk, loc.rec).mime()).length;
-    if (sizes.size > 200_000) sizes.clear();
-    sizes.set(key, n);
-  }
-  return n;
+  const key = `${mb.key}|${loc.fk}|${loc.rec.k}|${loc.rec.v}`;
+  const hit = sizes(store).get(key);
+  if (hit !== undefined) return hit;
+  return sizes(store).set(key, (await messageView(store, mb, loc.fk, loc.rec).mime()).length);
 }
 
 async function itemJson(store: TenantStore, mb: Mailbox, loc: Located): Promise<Record<string, unknown>> {
@@ -84,7 +83,12 @@ export function archiveRoutes(store: TenantStore): RouteDef[] {
     }
   };
   const r = routeMaker({ versions: ['beta'], scope }, base);
-  const mbOf = (req: EmuRequest) => mailboxById(store, req.params['mailbox'] ?? '');
+  /** A delegated caller reaches only its own mailboxes (primary and archive). */
+  const mbOf = (req: EmuRequest) => {
+    const mb = mailboxById(store, req.params['mailbox'] ?? '');
+    if (req.caller?.kind === 'user' && req.caller.userId !== mb.user.id) throw accessDenied();
+    return mb;
+  };
   const seg = (req: EmuRequest) =>
     `admin/exchange/mailboxes('${encodeURIComponent(req.params['mailbox'] ?? '')}')`;
   const folderJson = (req: EmuRequest, mb: Mailbox, f: FolderRecord) => ({
@@ -266,7 +270,7 @@ export function archiveRoutes(store: TenantStore): RouteDef[] {
       return ok({
         '@odata.context': contextUrl(req, 'microsoft.graph.mailboxItemImportSession'),
         importUrl: `${req.origin}/api/gbeta/Mailboxes('${encodeURIComponent(mailboxIdOf(mb))}')/importItem?authtoken=${token}`,
-        expirationDateTime: new Date(expires).toISOString().replace('Z', '0000Z'),
+        expirationDateTime: outlookTimestamp(expires),
       });
     }),
   ];

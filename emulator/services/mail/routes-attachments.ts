@@ -14,7 +14,7 @@ import {
   userSegment,
   WRITE,
 } from './common.js';
-import { attachmentId, attachmentKeysOf, isoSeconds, strOr } from './ids.js';
+import { attachmentId, attachmentKeysOf, strOr } from './ids.js';
 import { attachmentJson, selectedFields } from './json.js';
 import { primaryMailbox, type Mailbox } from './mailbox.js';
 import { ensureStored } from './mutate.js';
@@ -22,7 +22,9 @@ import type { Located } from './query.js';
 import type { MessageRecord, StoredAttachment, StoredMessage } from './records.js';
 import { attachmentFromJson } from './stored-json.js';
 import { rebuildMime, type PendingBytes } from './stored.js';
+import { refuseAuthorizationHeader } from '../shared/preauth.js';
 import { messageView, recipient } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /** Attachments: list, get, `$value`, add (< 3 MB), delete, and upload sessions (3–150 MB). */
 
@@ -226,6 +228,7 @@ export function attachmentUploadRoutes(store: TenantStore): RouteDef[] {
       path: "/api/v2.0/Users('{uid}')/Messages('{mid}')/AttachmentSessions('{sid}')",
       permissions: null,
       handler: (req) => {
+        refuseAuthorizationHeader(req);
         const s = sessions.get(req.params['sid'] ?? '');
         if (!s || req.query.get('authtoken') !== req.params['sid']) throw itemNotFound();
         sessions.delete(req.params['sid'] ?? '');
@@ -241,6 +244,7 @@ async function uploadChunk(
   store: TenantStore,
   sessions: Map<string, UploadSession>,
 ): Promise<EmuResponse> {
+  refuseAuthorizationHeader(req);
   const sid = req.params['sid'] ?? '';
   const s = sessions.get(sid);
   if (!s || req.query.get('authtoken') !== sid) throw itemNotFound();

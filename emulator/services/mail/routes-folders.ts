@@ -1,16 +1,6 @@
 import { compileFilter } from '../../core/filter.js';
 import { deltaPage, pageArray } from '../../core/listing.js';
-import { randomUUID } from 'node:crypto';
-import {
-  badRequest,
-  contextUrl,
-  GraphHttpError,
-  graphErrorBody,
-  jsonBody,
-  noContent,
-  ok,
-  select,
-} from '../../core/odata.js';
+import { badRequest, contextUrl, GraphHttpError, jsonBody, noContent, ok, select } from '../../core/odata.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { mailboxOf, newKey, now, READ_BASIC, resolveFolder, route, userSegment, WRITE } from './common.js';
@@ -19,6 +9,7 @@ import { folderJson } from './json.js';
 import { childrenOf, folderColl, foldersKey, liveFolders, subtreeKeys, type Mailbox } from './mailbox.js';
 import { compileMessageFilter, folderCounts } from './query.js';
 import type { FolderRecord } from './records.js';
+import { outlookStartOver } from '../shared/resync.js';
 
 /** mailFolder routes: list, get, children, delta, create, rename, move, delete. */
 
@@ -27,20 +18,8 @@ const PAGE = { defaultTop: 10, maxTop: 1000 };
 export const folderExists = () =>
   new GraphHttpError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
 
-export function syncStateNotFound(req: EmuRequest): EmuResponse {
-  const url = new URL(`${req.origin}${req.rawPath}`);
-  const requestId = randomUUID();
-  return {
-    status: 410,
-    headers: { location: url.toString(), 'request-id': requestId },
-    json: graphErrorBody(
-      'SyncStateNotFound',
-      'The sync state generation is not found; please do a full sync.',
-      requestId,
-      req.headers['client-request-id'],
-    ),
-  };
-}
+/** Outlook's 410 for a mailFolders or messages delta token it no longer has. */
+export const syncStateNotFound = outlookStartOver;
 
 const project = (req: EmuRequest, store: TenantStore, mb: Mailbox) => (f: FolderRecord) =>
   folderJson(req, store, mb, f, folderCounts(store, mb, f));

@@ -3,7 +3,7 @@ import { badRequest, contextUrl, jsonBody, noContent, ok, select } from '../../c
 import type { EmuRequest, RouteDef } from '../../core/types.js';
 import type { GroupRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { itemNotFound } from './common.js';
+import { exchangeScope, itemNotFound, requireGroupAccess } from '../shared/exchange.js';
 import { threadsKey } from './group-gen.js';
 import {
   conversationJson,
@@ -29,6 +29,7 @@ const WRITE = ['Group.ReadWrite.All'];
 const PAGE = { defaultTop: 10, maxTop: 1000 };
 
 export function groupRoutes(store: TenantStore): RouteDef[] {
+  const groupScope = exchangeScope(store, 'group');
   const r = (
     method: string,
     path: string,
@@ -38,10 +39,12 @@ export function groupRoutes(store: TenantStore): RouteDef[] {
     method,
     path: `/groups/{group}${path}`,
     permissions,
-    scope: (req) => ({ kind: 'exchange', mailbox: (req.params['group'] ?? '').toLowerCase() }),
+    scope: groupScope,
     handler,
   });
-  const group = (req: EmuRequest) => requireUnified(store, req.params['group'] ?? '');
+  /** A delegated caller reaches only the conversations of groups it belongs to. */
+  const group = (req: EmuRequest) =>
+    requireGroupAccess(req, requireUnified(store, req.params['group'] ?? ''));
   const seg = (req: EmuRequest) => `groups('${req.params['group'] ?? ''}')`;
   const thread = (req: EmuRequest, g: GroupRecord): GroupThreadRecord => {
     const [key] = groupKeysOf(g.id, req.params['thread'] ?? '', 'thread');

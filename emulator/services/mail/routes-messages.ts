@@ -1,5 +1,14 @@
-import { deltaPage } from '../../core/listing.js';
-import { badRequest, contextUrl, GraphHttpError, jsonBody, noContent, ok, select } from '../../core/odata.js';
+import { DELTA_CURSOR, deltaPage } from '../../core/listing.js';
+import {
+  badRequest,
+  contextUrl,
+  GraphHttpError,
+  jsonBody,
+  noContent,
+  ok,
+  select,
+  tryDecodeCursor,
+} from '../../core/odata.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
 import {
@@ -22,14 +31,11 @@ import { messageColl, type Mailbox } from './mailbox.js';
 import { looksLikeMime } from './mime-parse.js';
 import { updateMessage } from './mutate.js';
 import {
-  allMessages,
-  applyQuery,
   EXPANDED,
   compileMessageFilter,
   filterRow,
-  folderMessages,
   pageAsync,
-  searchFolderMessages,
+  queriedMessages,
   type Located,
 } from './query.js';
 import type { MessageRecord } from './records.js';
@@ -88,12 +94,8 @@ async function entity(
 function deltaAfter(req: EmuRequest): number {
   const raw = req.query.get('$deltatoken') ?? req.query.get('$skiptoken');
   if (!raw) return 0;
-  try {
-    const t = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { a?: number; i?: 1 };
-    return t.i ? 0 : Number(t.a ?? 0);
-  } catch {
-    return 0;
-  }
+  const t = tryDecodeCursor(raw, DELTA_CURSOR);
+  return !t || t.i ? 0 : t.a;
 }
 
 async function messagesDelta(req: EmuRequest, store: TenantStore): Promise<EmuResponse> {
@@ -154,23 +156,15 @@ async function messagesDelta(req: EmuRequest, store: TenantStore): Promise<EmuRe
 
 async function list(req: EmuRequest, store: TenantStore, folderParam?: string): Promise<EmuResponse> {
   const mb = mailboxOf(store, req);
-  let items: Located[];
-  let context = `${userSegment(req)}/messages`;
-  if (folderParam !== undefined) {
-    const f = resolveFolder(store, mb, folderParam);
-    items = f.search ? searchFolderMessages(store, mb, f) : folderMessages(store, mb, f.key);
-    context = `${userSegment(req)}/mailFolders('${f.id}')/messages`;
-  } else {
-    items = allMessages(store, mb);
-  }
+  const f = folderParam === undefined ? undefined : resolveFolder(store, mb, folderParam);
+  const context = f ? `${userSegment(req)}/mailFolders('${f.id}')/messages` : `${userSegment(req)}/messages`;
   const opts = projectOptions(req);
-  const sorted = applyQuery(req, store, mb, items);
   return withPreference(
     req,
     await pageAsync(
       req,
       context,
-      sorted,
+      queriedMessages(req, store, mb, f),
       (l) => messageJson(req, mb, messageView(store, mb, l.fk, l.rec), opts),
       PAGE,
     ),

@@ -1,9 +1,10 @@
 import { badRequest } from '../../core/odata.js';
 import { buildMime } from '../../generator/formats/index.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { conversationIndex, isoSeconds, mailConversationId, strOr } from './ids.js';
+import { conversationIndex, mailConversationId, strOr } from './ids.js';
 import type { Recipient, StoredAttachment, StoredMessage } from './records.js';
 import { mimeSpecOf, newInternetMessageId, type PendingBytes } from './stored.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * Messages and attachments from JSON request bodies (create message, add attachment). Unknown

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { buildMime, type MimeMessageSpec } from '../../generator/formats/index.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { conversationIndex, isoSeconds, mailConversationId } from './ids.js';
+import { conversationIndex, mailConversationId } from './ids.js';
 import { parseMime, type ParsedAddress } from './mime-parse.js';
 import type { Recipient, StoredAttachment, StoredMessage } from './records.js';
 import { htmlToText, type MessageView } from './view.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * Messages created through Graph (JSON or MIME) and generated messages whose content was edited:

@@ -11,17 +11,11 @@ import {
   type GeneratedMessage,
   type GeneratedSummary,
 } from './generated.js';
-import {
-  attachmentId,
-  changeKey,
-  conversationIndex,
-  isoSeconds,
-  mailConversationId,
-  messageId,
-} from './ids.js';
+import { attachmentId, changeKey, conversationIndex, mailConversationId, messageId } from './ids.js';
 import { entriesOf, type Mailbox } from './mailbox.js';
 import { parseMime } from './mime-parse.js';
 import type { FollowupFlag, MessageRecord, Recipient, StoredMessage } from './records.js';
+import { isoSeconds } from '../shared/time.js';
 
 /**
  * A message as Graph shows it, whatever its origin: generated from the plan, added by activity,
@@ -106,7 +100,7 @@ export function generatedOf(
   fk: string,
   rec: MessageRecord,
 ): GeneratedMessage {
-  const owner = ownerOf(mb.user);
+  const owner = ownerOf(store, mb.user);
   if (rec.act) return activityMessage(store, owner, rec.act.n, rec.act.at, fk);
   const entry = entriesOf(store, mb.key)[rec.g ?? -1];
   if (!entry) throw new Error(`mail: no generated entry ${rec.g} in ${mb.key}`);
@@ -118,7 +112,6 @@ export function generatedMimeSpec(store: TenantStore, g: GeneratedMessage): Mime
   const c = g.content;
   const files = c.attachments.filter((a) => a.kind === 'file' && a.file);
   const items = c.attachments.filter((a) => a.kind === 'item' && a.file);
-  const size = store.profile.sharedAttachmentBytes;
   return {
     from: c.from,
     to: c.to,
@@ -136,12 +129,12 @@ export function generatedMimeSpec(store: TenantStore, g: GeneratedMessage): Mime
     attachments: files.map((a) => ({
       filename: a.name,
       contentType: a.contentType,
-      content: fileBytes(store.seed, a.file as GeneratedFile, size),
+      content: fileBytes(store, a.file as GeneratedFile),
       ...(a.contentId ? { contentId: a.contentId } : {}),
     })),
     messageAttachments: items.map((a) => ({
       filename: `${a.name}.eml`,
-      mime: fileBytes(store.seed, a.file as GeneratedFile, size),
+      mime: fileBytes(store, a.file as GeneratedFile),
     })),
     extraHeaders: g.extraHeaders,
   };
@@ -151,10 +144,9 @@ function generatedView(store: TenantStore, mb: Mailbox, fk: string, rec: Message
   const g = generatedOf(store, mb, fk, rec);
   const c = g.content;
   const p = rec.p ?? {};
-  const size = store.profile.sharedAttachmentBytes;
   const modified = rec.m ?? isoSeconds(g.modified);
   const attachments: AttachmentView[] = c.attachments.map((a) => {
-    const bytes = () => (a.file ? fileBytes(store.seed, a.file, size) : Buffer.alloc(0));
+    const bytes = () => (a.file ? fileBytes(store, a.file) : Buffer.alloc(0));
     return {
       key: a.key,
       id: attachmentId(mb.key, rec.k, a.key),
@@ -284,7 +276,7 @@ export function quickFacts(
   if (!entry) return { received: isoSeconds(0), isRead: true };
   return {
     received: isoSeconds(entry.at),
-    isRead: rec.p?.isRead ?? generatedIsRead(store, ownerOf(mb.user), entry, mb.archive),
+    isRead: rec.p?.isRead ?? generatedIsRead(store, ownerOf(store, mb.user), entry, mb.archive),
   };
 }
 
@@ -295,7 +287,7 @@ export function summaryOf(store: TenantStore, mb: Mailbox, rec: MessageRecord): 
       attachments: rec.s.attachments.length,
       hasAttachments: rec.s.attachments.some((a) => !a.isInline),
     };
-  const owner = ownerOf(mb.user);
+  const owner = ownerOf(store, mb.user);
   if (rec.act)
     return generatedSummary(store, owner, { t: 'act', label: `act/${owner.uid}/${rec.act.n}` }, false);
   const entry = entriesOf(store, mb.key)[rec.g ?? -1];

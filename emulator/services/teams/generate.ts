@@ -3,6 +3,7 @@ import { Random, stableGuid } from '../../generator/random.js';
 import { TextGenerator } from '../../generator/text.js';
 import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { GroupRecord } from '../../tenant/records.js';
+import { seededOrLiveGroup } from '../../tenant/seeded.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { composeMessage, systemMessage } from './content.js';
 import {
@@ -102,7 +103,9 @@ export function generatePosts(
   c: Collection<MessageRecord>,
 ): void {
   if (channel.seedIndex === null || !seeded(store, channel.teamId)) return;
-  const team = store.groups.get(channel.teamId);
+  // The team as seeded: a group deleted or changed before the channel is first read still gets
+  // the same posts as one changed afterwards (and as a journal replay regenerates).
+  const team = seededOrLiveGroup(store, channel.teamId);
   if (!team) return;
   const r = new Random(store.seed, 'teams-posts', channel.id);
   const mean = store.profile.postsPerChannel;
@@ -137,7 +140,7 @@ export function generatePosts(
 export function generateReplies(store: TenantStore, post: MessageRecord, c: Collection<MessageRecord>): void {
   const count = post.seededReplies ?? 0;
   if (count === 0) return;
-  const team = store.groups.get(post.teamId);
+  const team = seededOrLiveGroup(store, post.teamId);
   const channel = store.collection<ChannelRecord>(channelsKey(post.teamId)).get(post.channelId);
   if (!team || !channel) return;
   const r = new Random(store.seed, 'teams-replies', post.channelId, post.id);
@@ -162,7 +165,7 @@ export function installTeamsMaterializers(store: TenantStore): void {
     const rest = key.slice('teams:'.length);
     const [kind, teamId = '', channelId = '', postId = ''] = rest.split('|');
     if (kind === 'channels') {
-      const team = s.groups.get(teamId);
+      const team = seededOrLiveGroup(s, teamId);
       if (team) generateChannels(s, team, c as Collection<ChannelRecord>);
     } else if (kind === 'posts') {
       const channel = s.collection<ChannelRecord>(channelsKey(teamId)).get(channelId);

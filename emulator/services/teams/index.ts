@@ -11,7 +11,9 @@ import { writeRoutes } from './routes-write.js';
  */
 export const teamsService: ServiceModule = {
   name: 'teams',
-  install: installTeamsMaterializers,
+  install: (store) => {
+    installTeamsMaterializers(store);
+  },
   routes: (ctx) => [...teamRoutes(ctx), ...messageRoutes(ctx), ...writeRoutes(ctx)],
   inventory: teamsInventory,
   activity: teamsActivity,

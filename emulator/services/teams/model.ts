@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GraphHttpError } from '../../core/odata.js';
 import type { GroupRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
+import { isoMillis } from '../shared/time.js';
 
 /**
  * Persisted shapes of the Teams area. Teams themselves are directory groups provisioned with
@@ -90,7 +91,8 @@ export const postsKey = (teamId: string, channelId: string) => `teams:posts|${te
 export const repliesKey = (teamId: string, channelId: string, postId: string) =>
   `teams:replies|${teamId}|${channelId}|${postId}`;
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+/** chatMessage timestamps carry milliseconds, as Teams serves them. */
+export const iso = isoMillis;
 
 /** A Teams thread id (`19:<32 hex>@thread.tacv2`), stable for its labels. */
 export function threadId(...labels: (string | number)[]): string {

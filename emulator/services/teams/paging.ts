@@ -1,4 +1,4 @@
-import { collectionPage, decodeToken } from '../../core/odata.js';
+import { collectionPage, decodeCursor } from '../../core/odata.js';
 import type { EmuRequest, EmuResponse } from '../../core/types.js';
 
 export interface KeysetOptions<T> {
@@ -22,7 +22,7 @@ export function pageByKey<T>(
   opts: KeysetOptions<T>,
 ): EmuResponse {
   const skip = req.query.get('$skiptoken');
-  const cursor = skip ? decodeToken<{ k: number }>(skip).k : undefined;
+  const cursor = skip ? decodeCursor(skip, { k: 'count' } as const).k : undefined;
   const sorted = items
     .filter((i) => cursor === undefined || (opts.descending ? opts.key(i) < cursor : opts.key(i) > cursor))
     .sort((a, b) => (opts.descending ? opts.key(b) - opts.key(a) : opts.key(a) - opts.key(b)));

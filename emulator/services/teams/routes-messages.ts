@@ -1,8 +1,9 @@
 import { deltaPage } from '../../core/listing.js';
-import { GraphHttpError, contextUrl, encodeToken, ok, select, selfLink } from '../../core/odata.js';
+import { GraphHttpError, contextUrl, encodeToken, ok, select } from '../../core/odata.js';
 import type { ServiceContext } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import { buildPng } from '../../generator/formats/index.js';
+import { GENERATED_EPOCH } from '../../tenant/directory.js';
 import type { TenantStore } from '../../tenant/store.js';
 import { seededImageRandom } from './content.js';
 import { messageJson } from './json.js';
@@ -17,6 +18,7 @@ import {
 } from './model.js';
 import { pageByKey } from './paging.js';
 import { MESSAGE_READ, channelScope } from './perms.js';
+import { otherStartOver } from '../shared/resync.js';
 
 const enc = encodeURIComponent;
 /** Replies inlined by `$expand=replies` before `replies@odata.nextLink` takes over. */
@@ -74,12 +76,22 @@ function withReplies(
   return out;
 }
 
+/**
+ * Where channel message delta starts: 8 months back, measured from the earlier of now and the
+ * seed's epoch. Seeded history is dated before GENERATED_EPOCH, so measured from the wall clock
+ * alone the window would slide past it (a seeded channel's delta would depend on the day, and
+ * soon be empty); runtime posts are newer than the start either way.
+ */
+export function deltaWindowStart(nowMs = Date.now()): number {
+  const since = new Date(Math.min(nowMs, GENERATED_EPOCH));
+  since.setUTCMonth(since.getUTCMonth() - DELTA_WINDOW_MONTHS);
+  return since.getTime();
+}
+
 /** `$filter` on message delta: only `lastModifiedDateTime gt {dateTime}` is supported. */
 function deltaFilter(req: EmuRequest): (m: MessageRecord) => boolean {
   const raw = req.query.get('$filter');
-  const since = new Date();
-  since.setUTCMonth(since.getUTCMonth() - DELTA_WINDOW_MONTHS);
-  const windowStart = since.getTime();
+  const windowStart = deltaWindowStart();
   let after = -Infinity;
   if (raw) {
     const m = /^\s*lastModifiedDateTime\s+gt\s+'?([0-9TZ:.+-]+)'?\s*$/i.exec(raw);
@@ -98,20 +110,8 @@ function deltaFilter(req: EmuRequest): (m: MessageRecord) => boolean {
   };
 }
 
-/** An expired or unknown delta token: start over with a full round (the initial URL in Location). */
-export function messagesDeltaExpired(req: EmuRequest): EmuResponse {
-  const location = selfLink(req, { $deltatoken: null, $skiptoken: null });
-  return {
-    status: 410,
-    headers: { location },
-    json: {
-      error: {
-        code: 'syncStateNotFound',
-        message: 'The sync state generation is not found. Please do a full sync.',
-      },
-    },
-  };
-}
+/** An expired or unknown delta token: start over with a full round (see shared/resync.ts). */
+export const messagesDeltaExpired = otherStartOver;
 
 function hostedBytes(store: TenantStore, m: MessageRecord, hostedId: string): EmuResponse {
   const h = m.hostedContents.find((x) => x.id === hostedId);

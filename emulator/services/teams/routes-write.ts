@@ -29,6 +29,7 @@ import {
   setChannelMigration,
   type NewMessage,
 } from './writes.js';
+import { isoMillis } from '../shared/time.js';
 
 const enc = encodeURIComponent;
 const IMPORT_ONLY =
@@ -235,7 +236,7 @@ export function writeRoutes(ctx: ServiceContext): RouteDef[] {
               description,
               visibility,
               migration,
-              createdDateTime: createdMs === null ? null : new Date(createdMs).toISOString(),
+              createdDateTime: createdMs === null ? null : isoMillis(createdMs),
               ownerIds: owners,
               memberIds: [...new Set([...owners, ...memberIds])],
             },
@@ -347,7 +348,7 @@ export function writeRoutes(ctx: ServiceContext): RouteDef[] {
           throw badRequest(
             "'conversationCreationDateTime' must be older than the channel's createdDateTime.",
           );
-        created = new Date(t).toISOString();
+        created = isoMillis(t);
       }
       setChannelMigration(store, c, 'inProgress', created);
       return noContent();

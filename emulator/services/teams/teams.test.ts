@@ -181,6 +181,21 @@ describe('channel messages', () => {
     expect(next.json.value[0].body.content).toContain('delta probe');
   });
 
+  it('delta returns the seeded posts of the 8 months before the epoch, on any day', async () => {
+    // Measured from the earlier of now and GENERATED_EPOCH (2026-01-15T09:00Z): seeded history
+    // predates the epoch, so a window measured from the wall clock alone would drift past it.
+    const epoch = Date.UTC(2026, 0, 15, 9, 0, 0);
+    const since = new Date(Math.min(Date.now(), epoch));
+    since.setUTCMonth(since.getUTCMonth() - 8);
+    const seeded = (await allPosts(teamId, channelId)).filter((m) => Date.parse(m.createdDateTime) < epoch);
+    const inWindow = seeded.filter((m) => Date.parse(m.lastModifiedDateTime) >= since.getTime());
+    expect(inWindow.length).toBeGreaterThan(0);
+    expect(inWindow.length).toBeLessThan(seeded.length);
+    const { items } = await raw.all(`${messagesPath(teamId, channelId)}/delta`);
+    const fromSeed = items.filter((m) => seeded.some((s) => s.id === m.id));
+    expect(fromSeed.map((m) => m.id).sort()).toEqual(inWindow.map((m) => m.id).sort());
+  });
+
   it('shows an edit and a deletion in delta as updated messages', async () => {
     const posted = await raw.admin('POST', '/activity', {
       op: 'teams.post',

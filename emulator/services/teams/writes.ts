@@ -19,6 +19,7 @@ import {
   type MessageRecord,
   type TeamState,
 } from './model.js';
+import { isoMillis } from '../shared/time.js';
 
 /** Changes to teams, channels and messages, shared by the Graph write routes and the activity ops. */
 
@@ -179,7 +180,7 @@ export function addTeam(
   input: NewTeam,
   random: Random,
 ): { team: GroupRecord; state: TeamState } {
-  const now = new Date().toISOString();
+  const now = isoMillis();
   let group: GroupRecord;
   if (input.group) {
     group = {

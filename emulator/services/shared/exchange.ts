@@ -5,8 +5,9 @@ import type { GroupRecord, UserRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
 
 /**
- * Helpers shared by the Outlook (Exchange-backed) areas of the emulator: mailbox resolution, the
- * errors Exchange answers with, ids and change keys in Outlook's style, and the `/me` aliases.
+ * Helpers shared by the Outlook (Exchange-backed) areas of the emulator (mail, contacts,
+ * calendar): mailbox resolution with the delegated-access check, the errors Exchange answers
+ * with, the throttling scope, ids and change keys in Outlook's style, and the `/me` aliases.
  */
 
 export const mailboxNotEnabled = () =>
@@ -35,6 +36,17 @@ export function requireMailbox(store: TenantStore, req: EmuRequest, idOrUpn: str
   return u;
 }
 
+/**
+ * A group mailbox for this caller: delegated callers reach only groups they are a member or owner
+ * of (app-only callers with the permission reach every group).
+ */
+export function requireGroupAccess(req: EmuRequest, g: GroupRecord): GroupRecord {
+  const uid = req.caller?.kind === 'user' ? req.caller.userId : undefined;
+  if (req.caller?.kind === 'user' && !(uid && (g.memberIds.includes(uid) || g.ownerIds.includes(uid))))
+    throw accessDenied();
+  return g;
+}
+
 /** A Microsoft 365 group by id or SMTP address (group mailboxes are addressable as `/users/{id}`). */
 export function findUnifiedGroup(store: TenantStore, idOrMail: string): GroupRecord | undefined {
   const g = store.groups.get(idOrMail);
@@ -45,7 +57,10 @@ export function findUnifiedGroup(store: TenantStore, idOrMail: string): GroupRec
     .find((x) => x.groupTypes.includes('Unified') && x.mail?.toLowerCase() === lower);
 }
 
-/** The Exchange throttling budget of a request: keyed by the mailbox's object id when it resolves. */
+/**
+ * The Exchange throttling budget of a request: keyed by the mailbox's object id when it resolves
+ * (a user by id or UPN, a group by id or SMTP address), so every spelling shares one budget.
+ */
 export function exchangeScope(store: TenantStore, param = 'user'): (req: EmuRequest) => ThrottleScope {
   return (req) => {
     const raw = param === 'me' ? (req.caller?.userId ?? 'me') : (req.params[param] ?? '');
@@ -95,11 +110,6 @@ export function changeKeyFor(...parts: (string | number)[]): string {
 }
 
 export const etagOf = (changeKey: string) => `W/"${changeKey}"`;
-
-/** Outlook's timestamp form: UTC with seven fractional digits. */
-export function outlookTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
-}
 
 /** Graph's OData error for a body property the type does not define. */
 export function unknownProperty(name: string, type: string): GraphHttpError {
