@@ -112,7 +112,10 @@ export function adminModule(d: AdminDeps): RouteDef[] {
       d.faults.clear();
       return ok({ cleared: true });
     }),
-    r('POST', '/downloads/expire', () => ok({ expired: d.ctx.downloads.expireAll() })),
+    r('POST', '/downloads/expire', () => {
+      d.ctx.downloads.expireAll();
+      return ok({ expired: true });
+    }),
     r('GET', '/users', () =>
       ok({
         value: store.users.values().map((u) => ({

@@ -251,9 +251,10 @@ async function handle(
     }
     const dispatched = await dispatch(deps, emuReq);
     out = dispatched;
-    res.once('close', () => dispatched.finish());
+    let written: number | undefined;
+    res.once('close', () => dispatched.finish(written));
     if (!readsBody) discardBody(req);
-    write(res, emuReq, out.response, out.resetMidBody);
+    written = write(res, emuReq, out.response, out.resetMidBody);
   } catch (e) {
     console.error('emulator: request failed', req.method, req.url, e);
     out?.finish();

@@ -187,7 +187,8 @@ function parseRange(
   return [start, end];
 }
 
-export function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, resetMidBody: boolean): void {
+/** Writes the answer; returns the status actually sent (a Range request turns 200 into 206 or 416). */
+export function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, resetMidBody: boolean): number {
   const headers: Record<string, string | number> = sendableHeaders({
     'request-id': r.headers?.['request-id'] ?? randomUUID(),
     'client-request-id': req.headers['client-request-id'] ?? r.headers?.['request-id'] ?? randomUUID(),
@@ -200,16 +201,17 @@ export function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, rese
     if (range === 'unsatisfiable') {
       res.writeHead(416, { ...headers, 'content-range': `bytes */${total}`, 'content-length': 0 });
       res.end();
-      return;
+      return 416;
     }
     const [start, end] = range ?? [0, total - 1];
     const length = total === 0 ? 0 : end - start + 1;
     if (range) headers['content-range'] = `bytes ${start}-${end}/${total}`;
     headers['content-length'] = length;
-    res.writeHead(range ? 206 : r.status, headers);
+    const status = range ? 206 : r.status;
+    res.writeHead(status, headers);
     if (length === 0) {
       res.end();
-      return;
+      return status;
     }
     const stream = r.stream.open(start, end);
     if (resetMidBody) {
@@ -224,7 +226,7 @@ export function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, rese
     }
     stream.on('error', () => res.socket?.destroy());
     stream.pipe(res);
-    return;
+    return status;
   }
   let body: Buffer;
   if (r.json !== undefined) {
@@ -237,8 +239,9 @@ export function write(res: ServerResponse, req: EmuRequest, r: EmuResponse, rese
   res.writeHead(r.status, headers);
   if (resetMidBody && body.length > 1) {
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
-    return;
+    return r.status;
   }
   if (req.method === 'HEAD') res.end();
   else res.end(body);
+  return r.status;
 }

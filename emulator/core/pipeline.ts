@@ -33,7 +33,8 @@ export interface Dispatched {
   response: EmuResponse;
   /** Set when the HTTP layer must break the connection part-way through the body. */
   resetMidBody: boolean;
-  finish(): void;
+  /** Records the request; `writtenStatus` when the HTTP layer answered otherwise (206, 416). */
+  finish(writtenStatus?: number): void;
 }
 
 const NONE: ThrottleScope = { kind: 'none' };
@@ -85,14 +86,14 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
   const done = (response: EmuResponse, resetMidBody = false): Dispatched => ({
     response,
     resetMidBody,
-    finish: () => {
+    finish: (writtenStatus?: number) => {
       if (finished) return;
       finished = true;
       release?.();
       deps.metrics.finished();
       deps.metrics.record(
         endpoint,
-        response.status,
+        writtenStatus ?? response.status,
         req.caller?.appId ?? '',
         scope,
         admitted ? deps.clock.now() - started : null,
@@ -132,7 +133,10 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
     }
 
     if (req.apiVersion && !req.inBatch) deps.metrics.userAgent(req.headers['user-agent']);
-    const fault = req.apiVersion ? deps.faults.pick(req, isDeltaRequest(req, route)) : undefined;
+    // Faults reach Graph and the pre-authenticated content URLs (downloads, upload sessions: plain
+    // routes with a throttling scope), not sign-in or the admin API.
+    const faultable = !!req.apiVersion || (route.permissions === null && route.scope !== undefined && !req.rawPath.startsWith('/_emulator'));
+    const fault = faultable ? deps.faults.pick(req, isDeltaRequest(req, route)) : undefined;
     if (fault) {
       deps.metrics.fault(fault.kind);
       const early = earlyFault(fault, req, route, deps.clock.scale);

@@ -1,6 +1,7 @@
 import type { ServiceModule } from '../../core/service.js';
 import { drivesActivity, drivesInventory } from './activity.js';
 import { materializeDrive } from './generate.js';
+import { installDownloads } from './json.js';
 import { readRoutes } from './routes-read.js';
 import { permissionRoutes } from './routes-perms.js';
 import { monitorRoute, writeRoutes } from './routes-write.js';
@@ -21,7 +22,10 @@ export const drivesService: ServiceModule = {
     store.registerMaterializer('drivesettings', () => undefined);
     store.registerMaterializer('driveremoved', () => undefined);
   },
-  routes: (ctx) => [...readRoutes(ctx), ...writeRoutes(ctx), ...uploadRoutes(ctx), ...permissionRoutes(ctx)],
+  routes: (ctx) => {
+    installDownloads(ctx);
+    return [...readRoutes(ctx), ...writeRoutes(ctx), ...uploadRoutes(ctx), ...permissionRoutes(ctx)];
+  },
   plainRoutes: (ctx) => [...uploadUrlRoutes(ctx), monitorRoute(ctx)],
   inventory: drivesInventory,
   activity: drivesActivity,

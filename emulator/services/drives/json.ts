@@ -94,19 +94,24 @@ export interface ItemJsonOptions {
   permissions?: boolean;
 }
 
-export function downloadUrlFor(
-  ctx: ServiceContext,
-  req: EmuRequest,
-  item: ItemRecord,
-  file: FileState,
-): string {
-  return ctx.downloads.register(
-    req.origin,
-    item.id,
-    () => contentBody(ctx.store, file),
-    file.mime,
-    item.name,
-  );
+interface DownloadPayload {
+  /** the file version: content reference, size, type — small plain JSON */
+  f: FileState;
+  n: string;
+  e: string;
+}
+
+/** Lets download URLs (which carry their file version) be served; called once per emulator. */
+export function installDownloads(ctx: ServiceContext): void {
+  ctx.downloads.resolver('drive', (payload) => {
+    const p = payload as DownloadPayload;
+    return { body: contentBody(ctx.store, p.f), contentType: p.f.mime, fileName: p.n, etag: p.e };
+  });
+}
+
+export function downloadUrlFor(ctx: ServiceContext, req: EmuRequest, item: ItemRecord, file: FileState): string {
+  const payload: DownloadPayload = { f: file, n: item.name, e: eTagOf(item) };
+  return ctx.downloads.url(req.origin, 'drive', item.id, payload);
 }
 
 /** A download URL minter for one request. */
