@@ -251,10 +251,10 @@ async function handle(
     }
     const dispatched = await dispatch(deps, emuReq);
     out = dispatched;
-    let written: number | undefined;
-    res.once('close', () => dispatched.finish(written));
     if (!readsBody) discardBody(req);
-    written = write(res, emuReq, out.response, out.resetMidBody);
+    // 'close' fires on a later tick, so listening after write() misses nothing.
+    const written = write(res, emuReq, out.response, out.resetMidBody);
+    res.once('close', () => dispatched.finish(written));
   } catch (e) {
     console.error('emulator: request failed', req.method, req.url, e);
     out?.finish();

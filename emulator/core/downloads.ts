@@ -48,7 +48,9 @@ export class DownloadRegistry {
 
   /** A new URL on `origin`; `itemId` only makes it look like SharePoint's. */
   url(origin: string, kind: string, itemId: string, payload: unknown): string {
-    const data = Buffer.from(JSON.stringify({ k: kind, p: payload, t: Date.now() } satisfies Token)).toString('base64url');
+    const data = Buffer.from(JSON.stringify({ k: kind, p: payload, t: Date.now() } satisfies Token)).toString(
+      'base64url',
+    );
     return `${origin}/_layouts/15/download.aspx?UniqueId=${encodeURIComponent(itemId)}&tempauth=${data}.${this.sign(data)}`;
   }
 
@@ -80,10 +82,16 @@ export class DownloadRegistry {
       scope: () => ({ kind: 'sharepoint', cost: 0 }),
       handler: (req) => {
         const grant = this.grant(req.query.get('tempauth') ?? '');
-        if (!grant) throw new GraphHttpError(401, 'unauthenticated', 'The download URL has expired or is not valid.');
-        const headers: Record<string, string> = { 'content-type': grant.contentType, 'accept-ranges': 'bytes' };
+        if (!grant)
+          throw new GraphHttpError(401, 'unauthenticated', 'The download URL has expired or is not valid.');
+        const headers: Record<string, string> = {
+          'content-type': grant.contentType,
+          'accept-ranges': 'bytes',
+        };
         if (grant.etag) headers['etag'] = grant.etag;
-        if (grant.fileName) headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(grant.fileName)}`;
+        if (grant.fileName)
+          headers['content-disposition'] =
+            `attachment; filename*=UTF-8''${encodeURIComponent(grant.fileName)}`;
         return { status: 200, headers, stream: grant.body };
       },
     };

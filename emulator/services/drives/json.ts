@@ -109,7 +109,12 @@ export function installDownloads(ctx: ServiceContext): void {
   });
 }
 
-export function downloadUrlFor(ctx: ServiceContext, req: EmuRequest, item: ItemRecord, file: FileState): string {
+export function downloadUrlFor(
+  ctx: ServiceContext,
+  req: EmuRequest,
+  item: ItemRecord,
+  file: FileState,
+): string {
   const payload: DownloadPayload = { f: file, n: item.name, e: eTagOf(item) };
   return ctx.downloads.url(req.origin, 'drive', item.id, payload);
 }
