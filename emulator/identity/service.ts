@@ -13,6 +13,9 @@ const TOKEN_LIFETIME = 3599;
 const CODE_LIFETIME_MS = 10 * 60_000;
 /** Graph's well-known application id, accepted as a resource alias. */
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** SharePoint's delegated permissions (Office 365 SharePoint Online API), as opposed to Graph's. */
+const SHAREPOINT_DELEGATED =
+  /^(AllSites\.(Read|Write|Manage|FullControl)|MyFiles\.(Read|Write)|Sites\.Search\.All|Sites\.Selected|TermStore\.(Read|ReadWrite)\.All)$/;
 
 interface PendingCode {
   clientId: string;
@@ -150,10 +153,34 @@ export class IdentityService {
     };
   }
 
+  /**
+   * The tenant's SharePoint resources (`https://{name}.sharepoint.com` and its `-my` host for
+   * OneDrive): tokens for them carry that `aud`, which SharePoint REST checks and Graph refuses.
+   */
+  private sharePointResources(): string[] {
+    const name = this.store.identity.name;
+    return [`https://${name}.sharepoint.com`, `https://${name}-my.sharepoint.com`];
+  }
+
   private acceptedResource(scope: string): string | undefined {
     const resource = scope.replace(/\/\.default$/, '').replace(/\/$/, '');
     const known = [...this.graphOrigins(), 'https://graph.microsoft.com', GRAPH_APP_ID];
-    return known.includes(resource) ? resource : undefined;
+    if (known.includes(resource)) return resource;
+    return this.sharePointResources().find((r) => r === resource.toLowerCase());
+  }
+
+  /**
+   * The resource a user token is for: a SharePoint resource when every scope asked (OIDC ones
+   * aside) is one of its scopes (`https://contoso.sharepoint.com/AllSites.Read`, or `/.default`),
+   * else Graph as before.
+   */
+  private userResource(scopes: string[]): string | undefined {
+    const named = scopes.filter((s) => !isOidc(s));
+    const resources = new Set(
+      named.map((s) => this.sharePointResources().find((r) => s.toLowerCase().startsWith(`${r}/`))),
+    );
+    const [only] = resources;
+    return named.length > 0 && resources.size === 1 ? only : undefined;
   }
 
   private async token(req: EmuRequest): Promise<EmuResponse> {
@@ -264,8 +291,11 @@ export class IdentityService {
   ) {
     const clientId = app.appId;
     const scopes = scope.split(/\s+/).filter(Boolean);
-    const granted = grantedScopes(app, scope);
-    // Without any Graph scope consented the token still needs a `scp` (else it reads as app-only).
+    const sharePoint = this.userResource(scopes);
+    const asked = grantedScopes(app, scope);
+    // `.default` for SharePoint: the consented scopes that are SharePoint's own.
+    const granted = sharePoint ? asked.filter((s) => SHAREPOINT_DELEGATED.test(s)) : asked;
+    // Without any scope consented the token still needs a `scp` (else it reads as app-only).
     const graphScopes = granted.length ? granted : ['openid'];
     const sub = createHash('sha256').update(`${user.id}:${clientId}`).digest('base64url').slice(0, 43);
     const common = {
@@ -277,7 +307,7 @@ export class IdentityService {
     const accessToken = await this.key.sign(
       {
         ...common,
-        aud: this.graphOrigins()[0],
+        aud: sharePoint ?? this.graphOrigins()[0],
         iss: `https://sts.windows.net/${tenantId}/`,
         appid: clientId,
         idtyp: 'user',
@@ -291,7 +321,11 @@ export class IdentityService {
     );
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
-      scope: graphScopes.concat(scopes.filter((s) => isOidc(s) && !graphScopes.includes(s))).join(' '),
+      // Scopes of a resource other than Graph come back with the resource in front, as Entra sends them.
+      scope: graphScopes
+        .map((s) => (sharePoint && !isOidc(s) ? `${sharePoint}/${s}` : s))
+        .concat(scopes.filter((s) => isOidc(s) && !graphScopes.includes(s)))
+        .join(' '),
       expires_in: TOKEN_LIFETIME,
       ext_expires_in: TOKEN_LIFETIME,
       access_token: accessToken,

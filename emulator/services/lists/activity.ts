@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../../core/odata.js';
+import { GraphHttpError, badRequest, notFound } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
 import { TextGenerator } from '../../generator/text.js';
 import type { SiteRecord } from '../../tenant/records.js';
@@ -9,8 +9,24 @@ import { parseLibraryFields } from './library-items.js';
 import { isLibrary, librariesOf, libraryDriveId } from './library.js';
 import { itemsOf, listsOf, requireItem, requireList, str, type ListRecord } from './model.js';
 import { addItem, deleteItem, parseFields, updateItem } from './writes.js';
+import { sampleAttachmentBytes } from './attachment-content.js';
+import { addAttachment, deleteAttachment } from './attachments.js';
+import { SharePointError } from './sp-format.js';
 
-/** List activity between backups: items added, changed and deleted. */
+/** Largest attachment the activity API makes (SharePoint Online allows 250 MB). */
+const MAX_ACTIVITY_BYTES = 250 * 1024 * 1024;
+
+/** Attachment rules fail in SharePoint's shape; the admin API answers in Graph's. */
+function viaGraphErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SharePointError) throw new GraphHttpError(e.status, 'invalidRequest', e.message);
+    throw e;
+  }
+}
+
+/** List activity between backups: items added, changed and deleted, attachments added and removed. */
 export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
   const { store, random } = ctx;
   const text = new TextGenerator(random);
@@ -91,6 +107,34 @@ export function listsActivity(ctx: ServiceContext): Record<string, ActivityOp> {
       const item = requireItem(store, list, str(args['id']));
       deleteItem(store, list, item);
       return describe('delete', site, list, item.id);
+    },
+    'lists.addAttachment': (args) => {
+      const site = siteOf(args['site']);
+      const list = listOf(site, args['list']);
+      const items = itemsOf(store, list).values();
+      const item = args['id'] === undefined ? random.pick(items) : requireItem(store, list, str(args['id']));
+      if (!item) throw notFound(`List '${list.displayName}' has no item.`);
+      const fileName = str(args['fileName']) || text.fileName(random.pick(['pdf', 'docx', 'png', 'txt']));
+      const size = args['size'] === undefined ? undefined : Number(args['size']);
+      if (size !== undefined && !(Number.isInteger(size) && size >= 0 && size <= MAX_ACTIVITY_BYTES))
+        throw badRequest(`"size" must be a whole number of bytes up to ${MAX_ACTIVITY_BYTES}.`);
+      // A given size gets that many random bytes; otherwise a real file of the name's type.
+      const data = size === undefined ? sampleAttachmentBytes(random.guid(), fileName) : random.bytes(size);
+      const a = viaGraphErrors(() =>
+        addAttachment(store, site, list, item, fileName, data, author(site, args['from'])),
+      );
+      return { ...describe('addAttachment', site, list, item.id), fileName: a.fileName, size: data.length };
+    },
+    'lists.deleteAttachment': (args) => {
+      const site = siteOf(args['site']);
+      const list = listOf(site, args['list']);
+      const item = requireItem(store, list, str(args['id']));
+      const fileName = str(args['fileName']) || item.attachments[0]?.fileName;
+      if (!fileName) throw notFound(`Item ${item.id} of '${list.displayName}' has no attachment.`);
+      const a = viaGraphErrors(() =>
+        deleteAttachment(store, site, list, item, fileName, author(site, args['from'])),
+      );
+      return { ...describe('deleteAttachment', site, list, item.id), fileName: a.fileName };
     },
     'lists.randomActivity': (args) => {
       const count = Math.max(0, Math.min(1000, Number(args['count'] ?? 10)));

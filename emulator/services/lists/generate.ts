@@ -196,11 +196,14 @@ export function generateItems(
       item.values['EndDate'] = isoSeconds(Date.parse(item.values['EventDate']) + r.int(1, 8) * 1_800_000);
     }
     if (!list.system && r.bool(0.12)) {
-      for (let a = r.int(1, 2); a > 0; a--)
-        item.attachments.push({
-          fileName: text.fileName(r.pick(['pdf', 'docx', 'png', 'txt'])),
-          size: r.int(2_000, 500_000),
-        });
+      for (let a = r.int(1, 2); a > 0; a--) {
+        const fileName = text.fileName(r.pick(['pdf', 'docx', 'png', 'txt']));
+        // This draw once gave a size; it stays so the item's later values stay as they were.
+        r.int(2_000, 500_000);
+        // SharePoint names are unique per item, whatever the case.
+        if (!item.attachments.some((x) => x.fileName.toLowerCase() === fileName.toLowerCase()))
+          item.attachments.push({ fileName });
+      }
     }
     if (!fresh && r.bool(0.3)) {
       item.version = r.int(2, 4);

@@ -41,7 +41,7 @@ import {
   type LibraryExpand,
 } from './library-items.js';
 import { requireList, type ListRecord } from './model.js';
-import { itemFilter, listsDeltaExpired, refuseOrderBy, selected } from './query.js';
+import { itemFilter, keepingExpandedFields, listsDeltaExpired, refuseOrderBy, selected } from './query.js';
 
 /**
  * A document library's items through the list API (`/sites/{s}/lists/{library}/items…`), the
@@ -109,13 +109,14 @@ export function libraryItemHandlers(ctx: ServiceContext) {
 
     async delta(req: EmuRequest, site: SiteRecord, l: ListRecord): Promise<EmuResponse> {
       const expand = await expandOf(req, l);
+      const expanded = keepingExpandedFields((li: LibraryListItem) => json(req, site, l, li, expand));
       const out = libraryListItemDelta(store, req, driveOf(l), {
-        project: (li) => json(req, site, l, li, expand),
+        project: expanded.project,
         removed: (gone) => removedLibraryItemJson(site, l, gone),
         defaultTop: 200,
         maxTop: 5000,
       });
-      return out.expired ? listsDeltaExpired(req) : out.response;
+      return out.expired ? listsDeltaExpired(req) : expanded.restore(out.response);
     },
 
     patchFields(req: EmuRequest, site: SiteRecord, l: ListRecord, id: string): EmuResponse {

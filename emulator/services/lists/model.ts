@@ -65,9 +65,17 @@ export interface ListRecord {
   seededItems: number;
 }
 
+/**
+ * A list item attachment. Generated ones have no stored bytes: their content is rebuilt from the
+ * seed, the list, the item and the name (attachment-content.ts); uploaded ones (SharePoint REST,
+ * activity) keep theirs in the tenant's BlobFiles.
+ */
 export interface AttachmentRecord {
   fileName: string;
-  size: number;
+  /** SHA-256 of uploaded content in BlobFiles. */
+  blob?: string;
+  /** Byte length of uploaded content. */
+  size?: number;
 }
 
 export interface ListItemRecord {
@@ -84,7 +92,7 @@ export interface ListItemRecord {
   editorId: string | null;
   /** Column values by internal name; person columns hold a user id (projected as `<name>LookupId`). */
   values: Record<string, unknown>;
-  /** List item attachments exist in SharePoint but Graph cannot read them (see the reference). */
+  /** Attachments: Graph shows only `fields.Attachments`; SharePoint REST serves them (sp-rest.ts). */
   attachments: AttachmentRecord[];
   /** User Information List entries: the user the entry stands for. */
   userId?: string;

@@ -1,6 +1,6 @@
 import { compileFilter } from '../../core/filter.js';
 import { badRequest } from '../../core/odata.js';
-import type { EmuRequest } from '../../core/types.js';
+import type { EmuRequest, EmuResponse } from '../../core/types.js';
 import { allColumns } from './json.js';
 import type { ListRecord } from './model.js';
 import { sharepointStartOver } from '../shared/resync.js';
@@ -56,3 +56,31 @@ export function refuseOrderBy(req: EmuRequest): void {
 
 /** 410 Gone for an expired list-item delta token; Location restarts the enumeration (shared/resync.ts). */
 export const listsDeltaExpired = sharepointStartOver;
+
+/** What `$expand` adds to a list item: kept whatever `$select` names, as Graph does. */
+const EXPANDED = ['fields@odata.context', 'fields', 'driveItem'];
+
+/**
+ * `$select=id&$expand=fields(…)` on item delta: the shared delta pager applies `$select` after
+ * projecting, which would drop the expanded `fields` (and a library item's `driveItem`). The
+ * projection's expanded parts are kept aside by id and put back.
+ */
+export function keepingExpandedFields<T>(project: (t: T) => Record<string, unknown>) {
+  const kept = new Map<string, Record<string, unknown>>();
+  return {
+    project: (t: T) => {
+      const out = project(t);
+      const parts = Object.fromEntries(EXPANDED.filter((k) => k in out).map((k) => [k, out[k]]));
+      if (Object.keys(parts).length) kept.set(String(out['id']), parts);
+      return out;
+    },
+    restore: (r: EmuResponse): EmuResponse => {
+      const value = (r.json as { value?: Record<string, unknown>[] } | undefined)?.value;
+      for (const entry of value ?? []) {
+        const parts = entry['deleted'] === undefined ? kept.get(String(entry['id'])) : undefined;
+        if (parts) Object.assign(entry, parts);
+      }
+      return r;
+    },
+  };
+}

@@ -38,7 +38,14 @@ import {
   type ListItemRecord,
   type ListRecord,
 } from './model.js';
-import { itemFilter, listsDeltaExpired, refuseOrderBy, selected, type FilterView } from './query.js';
+import {
+  itemFilter,
+  keepingExpandedFields,
+  listsDeltaExpired,
+  refuseOrderBy,
+  selected,
+  type FilterView,
+} from './query.js';
 import { addItem, createList, deleteItem, parseFields, updateItem } from './writes.js';
 
 const READ = ['Sites.Read.All', 'Sites.ReadWrite.All', 'Sites.Manage.All', 'Sites.FullControl.All'];
@@ -205,11 +212,13 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
         if (isLibrary(list)) return lib.delta(req, site, list);
         const fields = parseExpand(req);
         const ct = list.contentTypes[0];
+        const expanded = keepingExpandedFields((i: ListItemRecord) =>
+          select(req, itemJson(store, req, site, list, i, fields), ['fields', 'fields@odata.context']),
+        );
         const out = deltaPage<ListItemRecord>(req, {
           collection: itemsOf(store, list),
           context: 'Collection(listItem)',
-          project: (i) =>
-            select(req, itemJson(store, req, site, list, i, fields), ['fields', 'fields@odata.context']),
+          project: expanded.project,
           removed: (e) => ({
             id: e.id,
             parentReference: { siteId: site.id },
@@ -221,7 +230,7 @@ export function listRoutes(ctx: ServiceContext): RouteDef[] {
           maxTop: 5000,
           removalsInInitialRound: false,
         });
-        return out.expired ? listsDeltaExpired(req) : out.response;
+        return out.expired ? listsDeltaExpired(req) : expanded.restore(out.response);
       },
       { deltaExpired: listsDeltaExpired },
     ),

@@ -126,7 +126,8 @@ export function ensureUser(store: TenantStore, site: SiteRecord, who: string | n
   store.put(itemsKey(site.id, uil.id), base.id, userInfoItem(store, base, u.id, site));
 }
 
-function touchList(store: TenantStore, list: ListRecord, patch: Partial<ListRecord> = {}): void {
+/** Records a change to the list or one of its items (version, modified time). */
+export function touchList(store: TenantStore, list: ListRecord, patch: Partial<ListRecord> = {}): void {
   const current = store.collection<ListRecord>(listsKey(list.siteId)).get(list.id) ?? list;
   store.put(listsKey(list.siteId), list.id, {
     ...current,
