@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { FaultInjector, FaultKind, ScriptedFault } from './core/faults.js';
 import type { Metrics } from './core/metrics.js';
 import { badRequest, jsonBody, notFound, ok } from './core/odata.js';
 import type { ActivityOp, ServiceContext, ServiceModule } from './core/service.js';
 import type { RouteDef, EmuRequest } from './core/types.js';
-import { stableGuid } from './generator/random.js';
 import type { AppRecord } from './tenant/records.js';
-import { thumbprints } from './tls.js';
 import type { EmulatorInfo } from './server.js';
 import { directoryActivity } from './tenant/activity.js';
+import { checkAppLists, registerApp } from './tenant/apps.js';
 
 interface AdminDeps {
   ctx: ServiceContext;
@@ -59,14 +57,6 @@ function checkFault(f: unknown): asserts f is ScriptedFault {
 }
 
 /** An app's lists are arrays of strings, and redirect URIs absolute URLs (sign-in builds on them). */
-function checkAppLists(b: Record<string, unknown>): void {
-  for (const k of ['permissions', 'redirectUris', 'delegatedScopes'])
-    if (b[k] !== undefined && !(Array.isArray(b[k]) && b[k].every((x) => typeof x === 'string')))
-      throw badRequest(`"${k}" must be an array of strings`);
-  for (const uri of (b['redirectUris'] as string[] | undefined) ?? []) {
-    if (!URL.canParse(uri)) throw badRequest(`"${uri}" is not an absolute URI`);
-  }
-}
 
 /**
  * `/_emulator/*`: the test harness's side door — metrics, scripted faults, app registrations,
@@ -133,51 +123,8 @@ export function adminModule(d: AdminDeps): RouteDef[] {
       }),
     ),
     r('POST', '/apps', (req) => {
-      const b = body(req) as {
-        displayName?: string;
-        permissions?: string[];
-        certificatePem?: string;
-        certificateEndDateTime?: string;
-        redirectUris?: string[];
-        delegatedScopes?: string[];
-        secret?: boolean;
-      };
-      checkAppLists(b);
-      const appId = stableGuid('app', randomBytes(16).toString('hex'));
-      const secret =
-        b.secret === false
-          ? undefined
-          : `${randomBytes(3).toString('hex')}~${randomBytes(27).toString('base64url')}`;
-      const app: AppRecord = {
-        appId,
-        displayName: b.displayName ?? 'Test app',
-        secrets: secret
-          ? [
-              {
-                keyId: stableGuid('secret', appId),
-                displayName: 'test',
-                secret,
-                endDateTime: '2099-12-31T00:00:00Z',
-              },
-            ]
-          : [],
-        certificates: b.certificatePem
-          ? [
-              {
-                keyId: stableGuid('cert', appId),
-                displayName: 'test',
-                certPem: b.certificatePem,
-                ...thumbprints(b.certificatePem),
-                endDateTime: b.certificateEndDateTime ?? '2099-12-31T00:00:00Z',
-              },
-            ]
-          : [],
-        permissions: b.permissions ?? [],
-        delegatedScopes: b.delegatedScopes ?? ['openid', 'profile', 'email', 'offline_access', 'User.Read'],
-        redirectUris: b.redirectUris ?? [],
-      };
-      store.put('directory:apps', appId, app);
-      return ok({ appId, clientSecret: secret ?? null, tenantId: store.identity.tenantId }, 201);
+      const registered = registerApp(store, body(req));
+      return ok({ ...registered, tenantId: store.identity.tenantId }, 201);
     }),
     r('PATCH', '/apps/{appId}', (req) => {
       const app = store.apps.get(req.params['appId'] as string);

@@ -88,6 +88,25 @@ export function topOf(req: EmuRequest, defaultTop: number, maxTop: number): numb
 }
 
 /** Applies `$select` to one entity: `id` and OData annotations always stay. */
+/** Top-level property names of a `$expand` (`a($select=x,y),b` → a, b). */
+export function expandedNames(expand: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const c of expand) {
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      names.push(current);
+      current = '';
+      continue;
+    }
+    if (depth === 0 && c !== ')') current += c;
+  }
+  names.push(current);
+  return names.map((n) => n.trim()).filter(Boolean);
+}
+
 export function select<T extends object>(
   req: EmuRequest,
   entity: T,
@@ -96,6 +115,8 @@ export function select<T extends object>(
   const raw = req.query.get('$select') ?? req.query.get('select');
   if (!raw) return entity;
   const wanted = new Set(raw.split(',').map((s) => s.trim()));
+  // Navigation properties named in $expand (`fields($select=…)`) survive a $select too.
+  for (const name of expandedNames(req.query.get('$expand') ?? '')) wanted.add(name);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entity)) {
     if (wanted.has(k) || k === 'id' || k.startsWith('@') || alwaysKeep.includes(k)) out[k] = v;

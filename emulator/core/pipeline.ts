@@ -133,11 +133,10 @@ export async function dispatch(deps: PipelineDeps, req: EmuRequest): Promise<Dis
     }
 
     if (req.apiVersion && !req.inBatch) deps.metrics.userAgent(req.headers['user-agent']);
-    // Faults reach Graph and the pre-authenticated content URLs (downloads, upload sessions: plain
-    // routes with a throttling scope), not sign-in or the admin API.
+    // Faults reach Graph, SharePoint REST and the pre-authenticated content URLs (downloads,
+    // upload sessions: plain routes with a throttling scope), not sign-in or the admin API.
     const faultable =
-      !!req.apiVersion ||
-      (route.permissions === null && route.scope !== undefined && !req.rawPath.startsWith('/_emulator'));
+      !!req.apiVersion || (route.scope !== undefined && !req.rawPath.startsWith('/_emulator'));
     const fault = faultable ? deps.faults.pick(req, isDeltaRequest(req, route)) : undefined;
     if (fault) {
       deps.metrics.fault(fault.kind);
