@@ -48,6 +48,9 @@ const target = () => [
   emulator.info.loginUrl,
   '--ca-file',
   emulator.info.caFile,
+  // SharePoint REST (list item attachments) goes to the emulator, not the sites' real hosts.
+  '--sharepoint-origin',
+  emulator.info.graphUrl,
 ];
 
 describe('safehold inventory', () => {
@@ -66,7 +69,9 @@ describe('safehold inventory', () => {
     const generated = (await raw.admin('GET', '/inventory')).json;
     expect(doc.counts['mail.messages']).toBe(generated.mail.messages);
     expect(doc.counts['drives.files']).toBe(generated.drives.files);
-    expect(doc.warnings).toEqual([]);
+    // SharePoint REST refuses secret sign-ins, so list item attachments are reported, not counted.
+    expect(doc.warnings).toHaveLength(1);
+    expect(doc.warnings[0].message).toMatch(/certificate/);
   });
 
   it('signs in with a password-protected certificate', async () => {

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlTenant, type TenantInventory } from '../src/connectors/inventory/index.js';
 import { startEmulator, type RawGraph } from './support/raw-graph.js';
 import { clientFor } from './support/graph-client.js';
-import type { Emulator } from '../emulator/server.js';
+import {
+  ALL_APP_PERMISSIONS,
+  generateClientCertificate,
+  registerApp,
+  type Emulator,
+} from '../emulator/index.js';
 
 /**
  * The foundation's acceptance test: a crawl through the public Graph surface alone (sign-in with
@@ -16,7 +21,18 @@ let generated: Record<string, Record<string, number>>;
 
 beforeAll(async () => {
   ({ emulator, raw, stop } = await startEmulator({ seed: 11 }));
-  const client = clientFor(emulator.info);
+  // A certificate sign-in, so SharePoint REST (list item attachments) answers too.
+  const cert = await generateClientCertificate('inventory');
+  const { appId } = registerApp(emulator.store, {
+    permissions: ALL_APP_PERMISSIONS,
+    certificatePem: cert.certPem,
+    secret: false,
+  });
+  const client = clientFor(emulator.info, {
+    clientId: appId,
+    credential: { kind: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.keyPem },
+    sharepointOrigin: emulator.info.graphUrl,
+  });
   crawled = await crawlTenant(client);
   await client.close();
   generated = (await raw.admin('GET', '/inventory')).json;
@@ -63,6 +79,7 @@ const SAME: Record<string, [string, string]> = {
   'lists.systemLists': ['lists', 'systemLists'],
   'lists.listItems': ['lists', 'listItems'],
   'lists.systemListItems': ['lists', 'systemListItems'],
+  'lists.listItemAttachments': ['lists', 'listItemAttachments'],
   'teams.teams': ['teams', 'teams'],
   'teams.channels': ['teams', 'channels'],
   'teams.posts': ['teams', 'posts'],

@@ -28,6 +28,11 @@ export interface RequestOptions {
   units?: number;
   /** False when the caller already holds governor permits for this request (`$batch`). */
   governed?: boolean;
+  /**
+   * Sign the request with a token for this resource instead of Graph's — SharePoint REST, whose
+   * audience is the site's origin (`https://contoso.sharepoint.com`).
+   */
+  resource?: string;
 }
 
 export interface GraphResponse {
@@ -46,7 +51,7 @@ export interface GraphClientDeps {
   transport?: Transport;
   clock?: Clock;
   random?: () => number;
-  tokens?: { token(forceRefresh?: boolean): Promise<string> };
+  tokens?: { token(forceRefresh?: boolean, resource?: string): Promise<string> };
 }
 
 /** Statuses worth retrying; 429/503 carry Retry-After and mean "not processed". */
@@ -90,7 +95,7 @@ export class GraphClient {
   readonly clock: Clock;
   readonly random: () => number;
   private readonly transport: Transport;
-  private readonly tokens: { token(forceRefresh?: boolean): Promise<string> };
+  private readonly tokens: { token(forceRefresh?: boolean, resource?: string): Promise<string> };
   private readonly graphOrigin: string;
   private readonly userAgent: string;
   private readonly maxAttempts: number;
@@ -135,7 +140,7 @@ export class GraphClient {
     const url = new URL(this.url(pathOrUrl));
     const scope = opts.scope ?? classify(method, url);
     const idempotent = opts.idempotent ?? ['GET', 'HEAD', 'PUT', 'DELETE'].includes(method);
-    const withAuth = this.isGraph(url);
+    const withAuth = this.isGraph(url) || opts.resource !== undefined;
     const headers: Record<string, string> = {
       'user-agent': this.userAgent,
       'client-request-id': randomUUID(),
@@ -160,7 +165,7 @@ export class GraphClient {
             });
       let res: HttpResponse;
       try {
-        if (withAuth) headers['authorization'] = `Bearer ${await this.tokens.token(false)}`;
+        if (withAuth) headers['authorization'] = `Bearer ${await this.tokens.token(false, opts.resource)}`;
         res = await this.transport.send({
           method,
           url: url.href,
@@ -198,7 +203,7 @@ export class GraphClient {
 
       if (status === 401 && withAuth && !refreshed && parsed?.code === 'InvalidAuthenticationToken') {
         refreshed = true;
-        await this.tokens.token(true);
+        await this.tokens.token(true, opts.resource);
         continue;
       }
       if (THROTTLE_STATUSES.has(status)) {

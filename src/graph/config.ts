@@ -27,6 +27,11 @@ export interface GraphConfig {
   cloud?: CloudName;
   graphUrl?: string;
   loginUrl?: string;
+  /**
+   * Where SharePoint REST requests go instead of the site's own host (its token audience stays
+   * the site's origin): a reverse proxy, or an emulator that serves every host on one origin.
+   */
+  sharepointOrigin?: string;
   /** Extra trusted CA certificates (PEM), e.g. the emulator's. */
   ca?: string;
   /** Version segment for paths that do not name one. */

@@ -14,6 +14,8 @@ export interface DownloadOptions {
    * flaky link is not limited in how often it breaks, only in how often it breaks in vain.
    */
   maxResumes?: number;
+  /** Token audience when the content is not Graph's (SharePoint REST `$value`). */
+  resource?: string;
 }
 
 /**
@@ -87,6 +89,7 @@ export function download(client: GraphClient, pathOrUrl: string, opts: DownloadO
       const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
       const res = await client.stream('GET', target ?? pathOrUrl, {
         headers: { ...headers, accept: '*/*' },
+        ...(opts.resource && !target ? { resource: opts.resource } : {}),
         allowStatus: target ? EXPIRED.concat([416]) : [416],
         ...(opts.signal ? { signal: opts.signal } : {}),
       });

@@ -101,10 +101,11 @@ export class TokenProvider {
     this.scope = `${endpoints.graphUrl}/.default`;
   }
 
-  async token(forceRefresh = false): Promise<string> {
+  /** A token for Graph, or for another resource (e.g. `https://contoso.sharepoint.com`). */
+  async token(forceRefresh = false, resource?: string): Promise<string> {
     try {
       const result = await this.app.acquireTokenByClientCredential({
-        scopes: [this.scope],
+        scopes: [resource ? `${resource}/.default` : this.scope],
         skipCache: forceRefresh,
       });
       if (!result?.accessToken)

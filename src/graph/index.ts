@@ -50,3 +50,11 @@ export {
 } from './upload.js';
 export { systemClock, type Clock } from './clock.js';
 export { SAFEHOLD_VERSION } from './version.js';
+export {
+  addListItemAttachment,
+  deleteListItemAttachment,
+  downloadSiteFile,
+  listItemAttachments,
+  sharePointTarget,
+  type AttachmentFile,
+} from './sharepoint.js';

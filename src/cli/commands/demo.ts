@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Emulator } from '../../../emulator/index.js';
+import {
+  ALL_APP_PERMISSIONS,
+  Emulator,
+  generateClientCertificate,
+  registerApp,
+} from '../../../emulator/index.js';
 import { crawlTenant, type TenantInventory } from '../../connectors/inventory/index.js';
 import { GraphClient } from '../../graph/index.js';
 import { createOutput, EXIT, UserError } from '../output.js';
@@ -28,6 +33,31 @@ export function inventoryTable(counts: TenantInventory['counts']): string {
         `  ${area.padEnd(10)} ${rows.map(([w, n]) => `${w} ${n.toLocaleString('en-US')}`).join(' · ')}`,
     )
     .join('\n');
+}
+
+interface DemoApp {
+  appId: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** The demo's own app registration with a certificate, kept in the state directory and reused. */
+async function demoApp(emulator: Emulator, stateDir: string): Promise<DemoApp> {
+  const file = join(stateDir, 'demo-app.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoApp;
+    if (emulator.store.apps.get(saved.appId)) return saved;
+  }
+  const cert = await generateClientCertificate('Safehold demo');
+  const { appId } = registerApp(emulator.store, {
+    displayName: 'Safehold demo',
+    permissions: ALL_APP_PERMISSIONS,
+    certificatePem: cert.certPem,
+    secret: false,
+  });
+  const app: DemoApp = { appId, certPem: cert.certPem, keyPem: cert.keyPem };
+  writeFileSync(file, JSON.stringify(app), { mode: 0o600 });
+  return app;
 }
 
 /**
@@ -64,21 +94,24 @@ export function registerDemo(program: Command): void {
         seed: flags.seed,
         throttle: flags.throttle as 'off' | 'realistic' | 'harsh',
         timeScale,
-        stateDir: join(stateDir),
+        stateDir,
       });
       const info = emulator.info;
+      const app = await demoApp(emulator, stateDir);
       const client = new GraphClient({
         tenantId: info.tenantId,
-        clientId: info.clientId,
-        credential: { kind: 'secret', secret: info.clientSecret },
+        clientId: app.appId,
+        // A certificate, as README recommends for real tenants (SharePoint REST accepts nothing else).
+        credential: { kind: 'certificate', certificatePem: app.certPem, privateKeyPem: app.keyPem },
         graphUrl: info.graphUrl,
         loginUrl: info.loginUrl,
+        sharepointOrigin: info.graphUrl,
         ca: readFileSync(info.caFile, 'utf8'),
         limitWindowScale: timeScale,
       });
       try {
         out.info(
-          `Signing in as app ${info.clientId} and crawling the tenant through Graph (delta rounds, $batch)…`,
+          `Signing in as app ${app.appId} with its certificate and crawling the tenant through Graph (delta rounds, $batch)…`,
         );
         const inventory = await crawlTenant(client, { onProgress: (stage) => out.info(`  · ${stage}`) });
         const metrics = emulator.metrics.snapshot();
@@ -101,7 +134,7 @@ export function registerDemo(program: Command): void {
               : 'No warnings.',
             '',
             'Backups, restores and the web portal are not built yet; this demo shows the foundation they stand on.',
-            `Emulator: Graph ${info.graphUrl}/v1.0 · tenant ${info.tenantId} · client ${info.clientId} · CA ${info.caFile}`,
+            `Emulator: Graph ${info.graphUrl}/v1.0 · tenant ${info.tenantId} · apps ${info.clientId} (secret ${info.clientSecret}) and ${app.appId} (certificate in ${join(stateDir, 'demo-app.json')}) · CA ${info.caFile}`,
             flags.exit
               ? ''
               : 'The emulator keeps running for you to explore (see README). Press Ctrl-C to stop.',

@@ -16,6 +16,7 @@ interface InventoryFlags {
   graphUrl?: string;
   loginUrl?: string;
   caFile?: string;
+  sharepointOrigin?: string;
   concurrency: string;
   json?: boolean;
 }
@@ -62,6 +63,10 @@ export function registerInventory(program: Command): void {
     .option('--graph-url <url>', 'Graph endpoint (overrides --cloud), e.g. the emulator')
     .option('--login-url <url>', 'sign-in endpoint (overrides --cloud)')
     .option('--ca-file <file>', 'extra CA certificate to trust (PEM)')
+    .option(
+      '--sharepoint-origin <url>',
+      "send SharePoint REST calls here instead of the sites' own hosts (a proxy, the emulator)",
+    )
     .option('--concurrency <n>', 'accounts crawled at once', '16')
     .option('--json', 'print one JSON document')
     .action(async (flags: InventoryFlags) => {
@@ -76,6 +81,7 @@ export function registerInventory(program: Command): void {
         ...(flags.graphUrl ? { graphUrl: flags.graphUrl } : {}),
         ...(flags.loginUrl ? { loginUrl: flags.loginUrl } : {}),
         ...(flags.caFile ? { ca: readText(flags.caFile, 'CA file') } : {}),
+        ...(flags.sharepointOrigin ? { sharepointOrigin: flags.sharepointOrigin } : {}),
       });
       try {
         const inventory = await crawlTenant(client, {
