@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import type { MetricsSnapshot } from '../emulator/index.js';
+import { ALL_APP_PERMISSIONS, generateClientCertificate, type MetricsSnapshot } from '../emulator/index.js';
 import { GraphClient } from '../src/graph/index.js';
 import { crawlTenant } from '../src/connectors/inventory/index.js';
 import { spawnEmulator } from './spawn-emulator.js';
@@ -29,14 +29,26 @@ export default async function crawl(
   const { info } = emulator;
   const ca = readFileSync(info.caFile, 'utf8');
   const admin = new Agent({ connect: { ca } });
-  const adminCall = async (method: string, path: string) =>
+  const adminCall = async (method: string, path: string, json?: unknown) =>
     (await (
-      await request(`${info.adminUrl}${path}`, { method: method as 'GET', dispatcher: admin })
-    ).body.json()) as MetricsSnapshot;
+      await request(`${info.adminUrl}${path}`, {
+        method: method as 'GET',
+        dispatcher: admin,
+        ...(json ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) } : {}),
+      })
+    ).body.json()) as MetricsSnapshot & { appId: string };
+  // Sign in by certificate, as recommended (and as SharePoint REST requires).
+  const cert = await generateClientCertificate('bench');
+  const { appId } = await adminCall('POST', '/apps', {
+    permissions: ALL_APP_PERMISSIONS,
+    certificatePem: cert.certPem,
+    secret: false,
+  });
   const client = new GraphClient({
     tenantId: info.tenantId,
-    clientId: info.clientId,
-    credential: { kind: 'secret', secret: info.clientSecret },
+    clientId: appId,
+    credential: { kind: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.keyPem },
+    sharepointOrigin: info.graphUrl,
     graphUrl: info.graphUrl,
     loginUrl: info.loginUrl,
     ca,
