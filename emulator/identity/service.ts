@@ -7,6 +7,7 @@ import { grantedScopes, isOidc } from './consent.js';
 import { signOut } from './sign-out.js';
 import { authenticateClient, resolveTenant } from './clients.js';
 import type { SigningKey } from './keys.js';
+import { instanceDiscovery, openidConfiguration } from './discovery.js';
 import { signInPage, formPostPage } from './signin-page.js';
 
 const TOKEN_LIFETIME = 3599;
@@ -67,11 +68,15 @@ export class IdentityService {
       handler: wrap(handler),
     });
     return [
-      r('GET', '/{tenant}/v2.0/.well-known/openid-configuration', (req) => this.openidConfiguration(req)),
-      r('GET', '/{tenant}/.well-known/openid-configuration', (req) => this.openidConfiguration(req)),
+      r('GET', '/{tenant}/v2.0/.well-known/openid-configuration', (req) =>
+        openidConfiguration(req, this.store, this.graphOrigins()[0] as string),
+      ),
+      r('GET', '/{tenant}/.well-known/openid-configuration', (req) =>
+        openidConfiguration(req, this.store, this.graphOrigins()[0] as string),
+      ),
       r('GET', '/discovery/v2.0/keys', () => ({ status: 200, json: this.key.jwks() })),
       r('GET', '/{tenant}/discovery/v2.0/keys', () => ({ status: 200, json: this.key.jwks() })),
-      r('GET', '/common/discovery/instance', (req) => this.instanceDiscovery(req)),
+      r('GET', '/common/discovery/instance', (req) => instanceDiscovery(req, this.store)),
       r('POST', '/{tenant}/oauth2/v2.0/token', (req) => this.token(req)),
       r('GET', '/{tenant}/oauth2/v2.0/authorize', (req) => this.authorize(req, req.query, undefined)),
       r('POST', '/{tenant}/oauth2/v2.0/authorize', (req) => {
@@ -84,73 +89,6 @@ export class IdentityService {
 
   private issuer(req: EmuRequest, tenantId: string): string {
     return `${req.origin}/${tenantId}/v2.0`;
-  }
-
-  private openidConfiguration(req: EmuRequest): EmuResponse {
-    const tenant = req.params['tenant'] as string;
-    const tid = ['common', 'organizations'].includes(tenant.toLowerCase())
-      ? '{tenantid}'
-      : resolveTenant(this.store, tenant);
-    const base = `${req.origin}/${tenant}`;
-    return {
-      status: 200,
-      json: {
-        token_endpoint: `${base}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: [
-          'client_secret_post',
-          'private_key_jwt',
-          'client_secret_basic',
-        ],
-        jwks_uri: `${base}/discovery/v2.0/keys`,
-        response_modes_supported: ['query', 'fragment', 'form_post'],
-        subject_types_supported: ['pairwise'],
-        id_token_signing_alg_values_supported: ['RS256'],
-        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
-        scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-        issuer: `${req.origin}/${tid}/v2.0`,
-        request_uri_parameter_supported: false,
-        userinfo_endpoint: `${this.graphOrigins()[0]}/oidc/userinfo`,
-        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-        http_logout_supported: true,
-        frontchannel_logout_supported: true,
-        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        claims_supported: [
-          'sub',
-          'iss',
-          'aud',
-          'exp',
-          'iat',
-          'auth_time',
-          'acr',
-          'nonce',
-          'preferred_username',
-          'name',
-          'tid',
-          'ver',
-          'at_hash',
-          'c_hash',
-          'email',
-        ],
-        code_challenge_methods_supported: ['plain', 'S256'],
-        tenant_region_scope: 'EU',
-        cloud_instance_name: 'microsoftonline.com',
-        cloud_graph_host_name: 'graph.windows.net',
-        msgraph_host: new URL(this.graphOrigins()[0] as string).host,
-      },
-    };
-  }
-
-  /** MSAL's instance discovery, answered for the emulator's own host. */
-  private instanceDiscovery(req: EmuRequest): EmuResponse {
-    const host = new URL(req.origin).host;
-    return {
-      status: 200,
-      json: {
-        tenant_discovery_endpoint: `${req.origin}/${this.store.identity.tenantId}/v2.0/.well-known/openid-configuration`,
-        'api-version': '1.1',
-        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
-      },
-    };
   }
 
   /**
