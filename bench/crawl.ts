@@ -81,6 +81,7 @@ export default async function crawl(
         .filter(([k]) => !k.endsWith('bytes'))
         .reduce((n, [, v]) => n + v, 0),
       warnings: inventory.warnings.length,
+      firstWarnings: inventory.warnings.slice(0, 3),
       clientPeakRssMiB: Math.round(peakRss / 1048576),
     };
   } finally {
