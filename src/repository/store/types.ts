@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 export interface StoredFile {
   name: string;
   size: number;
+  /** When the file was written (prune's safety windows need it); undefined if the store cannot say. */
+  modified?: Date;
 }
 
 /**
