@@ -3,7 +3,8 @@ import { SAFEHOLD_VERSION } from '../graph/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerInventory } from './commands/inventory.js';
-import { EXIT, UserError } from './output.js';
+import { registerRepo } from './commands/repo.js';
+import { EXIT, ReportedFailure, UserError } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('safehold')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerEmulator(program);
   registerDemo(program);
   registerInventory(program);
+  registerRepo(program);
   return program;
 }
 
@@ -30,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       if (wantsJson) process.stdout.write(`${JSON.stringify({ error: e.message })}\n`);
       return EXIT.usage;
     }
+    if (e instanceof ReportedFailure) return e.exitCode; // its result is already printed
     const message =
       e instanceof UserError ? e.message : `unexpected error: ${(e as Error).stack ?? String(e)}`;
     if (wantsJson)

@@ -32,3 +32,6 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** A failure whose result the command has already printed (e.g. check's problems): only the exit code is left to give. */
+export class ReportedFailure extends UserError {}
