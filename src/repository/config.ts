@@ -35,7 +35,8 @@ function checkParams(chunker: ChunkerParams, packSize: { target: number; max: nu
 }
 
 export function newConfig(overrides: { chunker?: ChunkerParams; packTarget?: number } = {}): RepoConfig {
-  const target = overrides.packTarget ?? 32 * 1024 * 1024;
+  // restic's size: big enough for few files and requests, small enough to keep memory low.
+  const target = overrides.packTarget ?? 16 * 1024 * 1024;
   const chunker = overrides.chunker ?? DEFAULT_CHUNKER;
   const packSize = {
     target,

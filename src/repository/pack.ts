@@ -48,8 +48,11 @@ export class PackBuilder {
     this.bytes += blob.sealed.length;
   }
 
-  /** The finished pack: bytes, id (SHA-256 of the bytes) and entries. */
-  finish(keys: MasterKeys): { id: string; bytes: Buffer; entries: PackEntry[] } {
+  /**
+   * The finished pack: its pieces in order (blobs, sealed header, trailer — written as they are,
+   * never concatenated, so a pack is in memory once), size, id (SHA-256 of the bytes), entries.
+   */
+  finish(keys: MasterKeys): { id: string; parts: Buffer[]; size: number; entries: PackEntry[] } {
     const header = Buffer.allocUnsafe(this.entries.length * ENTRY);
     this.entries.forEach((e, i) => {
       const at = i * ENTRY;
@@ -64,8 +67,11 @@ export class PackBuilder {
     trailer.writeUInt32LE(sealedHeader.length, 0);
     MAGIC.copy(trailer, 4);
     trailer[8] = VERSION;
-    const bytes = Buffer.concat([...this.parts, sealedHeader, trailer]);
-    return { id: createHash('sha256').update(bytes).digest('hex'), bytes, entries: this.entries };
+    const parts = [...this.parts, sealedHeader, trailer];
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    const size = this.bytes + sealedHeader.length + PACK_TRAILER;
+    return { id: hash.digest('hex'), parts, size, entries: this.entries };
   }
 }
 

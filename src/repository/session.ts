@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BLOB_DATA, BLOB_TREE, type BlobType } from './blob.js';
 import type { RepoConfig } from './config.js';
 import { chunkStream, splitMime } from './content/index.js';
@@ -32,8 +32,11 @@ export interface SessionStats {
   packs: number;
 }
 
-/** Packs uploading at once (each up to the pack size in memory). */
-const UPLOADS_IN_FLIGHT = 2;
+/**
+ * Packs uploading at once. One upload overlaps with filling the next pack, so at most two packs
+ * are in memory (the 10 GiB-stream memory budget depends on it).
+ */
+const UPLOADS_IN_FLIGHT = 1;
 /** Write an index file after this many packs, so a crash loses little and memory stays small. */
 const PACKS_PER_INDEX = 32;
 
@@ -48,7 +51,8 @@ async function* once(buf: Buffer): AsyncGenerator<Buffer> {
  */
 export class WriteSession {
   private pack = new PackBuilder();
-  private readonly uploads: Promise<void>[] = [];
+  /** Uploads not yet known to have succeeded, by pack id (a failed one stays: it failed the session). */
+  private readonly uploading = new Map<string, Promise<void>>();
   /** Blobs being sealed on worker threads; each adds itself to the open pack when done. */
   private readonly sealing = new Set<Promise<void>>();
   private readonly maxSealing: number;
@@ -142,11 +146,17 @@ export class WriteSession {
     while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
   }
 
-  /** Finishes the open pack and uploads it (at most UPLOADS_IN_FLIGHT uploads at once). */
+  /** Finishes the open pack and uploads it, once fewer than UPLOADS_IN_FLIGHT are uploading. */
   private async closePack(): Promise<void> {
     if (this.pack.count === 0) return;
-    const { id, bytes, entries } = this.pack.finish(this.keys);
+    const { id, parts, size, entries } = this.pack.finish(this.keys);
     this.pack = new PackBuilder();
+    while (this.uploading.size >= UPLOADS_IN_FLIGHT) {
+      await Promise.race(this.uploading.values()).catch(() => undefined);
+      this.check();
+    }
+    // The pack joins the pending index in the same step its upload starts: writeIndex waits for
+    // exactly the uploads of the packs it names (write order: packs, then index).
     this.stats.packs++;
     this.pending.packs.push({
       id,
@@ -158,25 +168,31 @@ export class WriteSession {
         rawLength: e.rawLength,
       })),
     });
-    const upload = this.store.put(packPath(id), bytes).catch((e: unknown) => {
-      throw this.fail(e);
-    });
+    const upload = this.store.put(packPath(id), Readable.from(parts, { objectMode: false }), size).then(
+      () => {
+        this.uploading.delete(id);
+      },
+      (e: unknown) => {
+        throw this.fail(e);
+      },
+    );
     // Awaited later; until then a failure must not count as an unhandled rejection.
     upload.catch(() => undefined);
-    this.uploads.push(upload);
-    if (this.uploads.length >= UPLOADS_IN_FLIGHT) await this.uploads.shift();
+    this.uploading.set(id, upload);
     if (this.pending.packs.length >= PACKS_PER_INDEX) await this.writeIndex();
   }
 
   /**
    * Writes an index file naming the packs closed so far, once their uploads are done (write
-   * order: packs, then index). The packs and uploads are taken together, so a pack another call
-   * closes meanwhile waits for the next index file.
+   * order: packs, then index). A pack closed meanwhile waits for the next index file.
    */
   private async writeIndex(): Promise<void> {
     const index = this.pending;
-    const uploads = this.uploads.splice(0);
     this.pending = emptyIndex();
+    const uploads = index.packs.flatMap((p) => {
+      const upload = this.uploading.get(p.id);
+      return upload ? [upload] : [];
+    });
     await Promise.all(uploads);
     if (index.packs.length === 0) return;
     const { id, bytes } = encodeIndex(this.keys, index);
@@ -313,7 +329,7 @@ export class WriteSession {
     } finally {
       this.closed = true;
       await this.drainSealing();
-      await Promise.allSettled(this.uploads.splice(0));
+      await Promise.allSettled(this.uploading.values());
       await this.lock.release().catch(() => undefined);
     }
   }
@@ -322,7 +338,7 @@ export class WriteSession {
   async abort(): Promise<void> {
     this.closed = true;
     await this.drainSealing();
-    await Promise.allSettled(this.uploads.splice(0));
+    await Promise.allSettled(this.uploading.values());
     await this.lock.release().catch(() => undefined);
   }
 }

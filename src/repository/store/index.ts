@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FolderStore } from './folder.js';
 import type { FolderStoreOptions } from './folder.js';
-import { S3Store } from './s3.js';
 import type { S3Credentials, S3StoreOptions } from './s3.js';
 import { BlobStoreError } from './types.js';
 import type { BlobStore } from './types.js';
@@ -12,8 +11,9 @@ export { BlobNotFoundError, BlobStoreError } from './types.js';
 export type { BlobStore, StoredFile } from './types.js';
 export { FolderStore } from './folder.js';
 export type { FolderStoreOptions } from './folder.js';
-export { DEFAULT_PART_SIZE, S3Store } from './s3.js';
-export type { S3Credentials, S3StoreOptions } from './s3.js';
+// S3Store itself is imported from './s3.js' where needed: the AWS SDK costs ~15 MiB of memory and
+// start-up time that folder repositories should not pay.
+export type { S3Credentials, S3Store, S3StoreOptions } from './s3.js';
 export { FaultyStore, faults } from './faulty.js';
 export type { Fault, FaultHandle, FaultRule, FaultyCall, StoreOperation } from './faulty.js';
 export {
@@ -154,6 +154,7 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
     }
   }
   const region = parsed.region ?? options.s3?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const { S3Store } = await import('./s3.js');
   return new S3Store({
     ...options.s3,
     bucket: parsed.bucket,

@@ -1,6 +1,6 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
-import { S3Store } from '../../../src/repository/store/index.js';
+import { S3Store } from '../../../src/repository/store/s3.js';
 import type { S3StoreOptions } from '../../../src/repository/store/index.js';
 import { startMoto, type MotoOptions, type MotoServer } from '../../support/moto.js';
 

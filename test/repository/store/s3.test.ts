@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateTls } from '../../../emulator/tls.js';
-import { BlobStoreError, openStore, S3Store } from '../../../src/repository/store/index.js';
+import { BlobStoreError, openStore } from '../../../src/repository/store/index.js';
+import { S3Store } from '../../../src/repository/store/s3.js';
 import { startMoto } from '../../support/moto.js';
 import { measureLivePeak } from './memory.js';
 import {
