@@ -291,7 +291,10 @@ async function checkManifests(
     const hex = id.toString('hex');
     const known = verdicts.get(hex);
     if (known !== undefined) return known;
-    const locations = cache.locations(id, type);
+    // A blob tombstoned after a running session deduplicated it is still in its pack, and the
+    // next prune revives it: present, not missing.
+    let locations: { pack: string }[] = cache.locations(id, type);
+    if (locations.length === 0) locations = cache.condemned(id, type);
     const bad = badListings.get(hex);
     const verdict = locations.length === 0 || (!!bad && locations.every((l) => bad.has(l.pack)));
     if (locations.length === 0 && !reported.has(hex)) {

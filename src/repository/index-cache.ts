@@ -49,6 +49,7 @@ const REVIVED = 1;
 export class IndexCache {
   private readonly db: Database.Database;
   private readonly findStmt: Database.Statement;
+  private readonly condemnedStmt: Database.Statement;
   private readonly locationsStmt: Database.Statement;
   private readonly packIdStmt: Database.Statement;
 
@@ -65,6 +66,14 @@ export class IndexCache {
         SELECT 1 FROM marks t WHERE t.id = b.id AND t.pack = b.pack AND t.kind = ${TOMBSTONE}
           AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.id = t.id AND r.pack = t.pack AND r.kind = ${REVIVED} AND r.at >= t.at))`;
     this.findStmt = this.db.prepare(`${live} LIMIT 1`);
+    this.condemnedStmt = this.db.prepare(
+      `SELECT p.id AS pack, b.type, b.offset, b.length, b.raw, MAX(t.at) AS at FROM blobs b
+         JOIN packs p ON p.n = b.pack
+         JOIN marks t ON t.id = b.id AND t.pack = b.pack AND t.kind = ${TOMBSTONE}
+       WHERE b.id = @id AND (@type IS NULL OR b.type = @type)
+         AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.id = t.id AND r.pack = t.pack AND r.kind = ${REVIVED} AND r.at >= t.at)
+       GROUP BY p.id, b.type, b.offset, b.length, b.raw`,
+    );
     this.locationsStmt = this.db.prepare(live);
     this.packIdStmt = this.db.prepare(
       'INSERT INTO packs (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET id = id RETURNING n',
@@ -155,6 +164,17 @@ export class IndexCache {
 
   has(id: Buffer, type?: BlobType): boolean {
     return this.find(id, type) !== undefined;
+  }
+
+  /**
+   * Tombstoned listings of the blob, with the latest tombstone's time. Their packs stay readable
+   * until a prune after the safety window deletes them; a blob a running session deduplicated
+   * just before prune tombstoned it is found here until the next prune revives it.
+   */
+  condemned(id: Buffer, type?: BlobType): (BlobLocation & { tombstoned: string })[] {
+    return (this.condemnedStmt.all({ id, type: type ?? null }) as (LocationRow & { at: string })[]).map(
+      (r) => ({ ...toLocation(r), tombstoned: r.at }),
+    );
   }
 
   /** The listings of one pack (tombstoned ones included), distinct by blob id and type. */

@@ -18,6 +18,13 @@ export const LOCK_REFRESH_MS = 5 * 60_000;
 export const LOCK_STALE_MS = 30 * 60_000;
 
 /**
+ * How much earlier than its recorded start a live session is assumed to have read the index:
+ * covers clock skew between hosts and the time prune takes to write its new index (a session that
+ * starts while the index is being written may not see the tombstones in it).
+ */
+export const SESSION_SLACK_MS = 3600_000;
+
+/**
  * A session's presence in the repository. Locks exclude nobody; they tell prune since when a
  * session it cannot see may depend on data. Refreshed by rewriting under a new id.
  */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openBlob, type BlobType } from './blob.js';
 import { IntegrityError, RepositoryError } from './errors.js';
 import { emptyIndex, encodeIndex, type IndexFile } from './index-file.js';
-import { liveLocks, SessionLock } from './locks.js';
+import { liveLocks, SESSION_SLACK_MS, SessionLock } from './locks.js';
 import { recordRefs } from './manifest.js';
 import type { ObjectRef } from './objects.js';
 import { packPath } from './pack.js';
@@ -47,12 +47,7 @@ export interface PruneReport {
 }
 
 const DAY_MS = 24 * 3600_000;
-/**
- * How much earlier than its recorded start a live session is assumed to have read the index:
- * covers clock skew between hosts and the time prune takes to write its new index (a session that
- * starts while the index is being written may not see the tombstones in it).
- */
-export const SESSION_SLACK_MS = 3600_000;
+export { SESSION_SLACK_MS };
 /** The earliest time a Date can hold: a cutoff there protects everything. */
 const EARLIEST = -8.64e15;
 const SYNC_ATTEMPTS = 5;

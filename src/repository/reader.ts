@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { BLOB_DATA, BLOB_TREE, openBlob, type BlobType } from './blob.js';
 import type { MasterKeys } from './crypto.js';
 import { IntegrityError, MissingBlobError } from './errors.js';
-import type { IndexCache } from './index-cache.js';
+import type { BlobLocation, IndexCache } from './index-cache.js';
 import { decodeTree, type ObjectRef } from './objects.js';
 import { packPath } from './pack.js';
 import { BlobNotFoundError, type BlobStore } from './store/types.js';
@@ -46,7 +46,9 @@ export class ObjectReader {
    */
   async readBlob(id: Buffer, type: BlobType = BLOB_DATA): Promise<Buffer> {
     const hex = id.toString('hex');
-    const locations = this.cache.locations(id, type);
+    let locations: BlobLocation[] = this.cache.locations(id, type);
+    // Tombstoned but not yet deleted: still the data (see IndexCache.condemned).
+    if (locations.length === 0) locations = this.cache.condemned(id, type);
     if (locations.length === 0) {
       const other = this.cache.find(id);
       throw new MissingBlobError(
@@ -71,7 +73,7 @@ export class ObjectReader {
   }
 
   private lengthOf(id: Buffer): number {
-    const loc = this.cache.find(id, BLOB_DATA);
+    const loc = this.cache.find(id, BLOB_DATA) ?? this.cache.condemned(id, BLOB_DATA)[0];
     if (!loc) throw new MissingBlobError(id.toString('hex'), 'not in the index');
     return loc.rawLength;
   }

@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BLOB_DATA, BLOB_TREE, openBlob } from './blob.js';
 import { contentId, newMasterKeys } from './crypto.js';
@@ -53,5 +57,23 @@ describe('SealPool', () => {
     await expect(doomed.seal(BLOB_DATA, data, contentId(keys, data))).rejects.toThrow(
       /sealing pool is closed/,
     );
+  });
+
+  it('lets a process that never closes its repository exit once sealing is done', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'safehold-seal-exit-'));
+    try {
+      const script = join(import.meta.dirname, '../../test/repository/support/exit-without-close.ts');
+      // A hang is the failure: the child is killed after a minute.
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script, dir], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(child.stderr).toBe('');
+      expect(child.stdout).toBe('written\n');
+      expect(child.signal).toBeNull();
+      expect(child.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -33,10 +33,10 @@ export class SealPool {
           workerData: { keys, entry: new URL('./seal-worker.ts', import.meta.url).href },
         })
       : new Worker(new URL('./seal-worker.js', import.meta.url), { workerData: { keys } });
-    worker.unref();
     worker.on('message', (answer: SealAnswer) => {
       const slot = this.workers.find((w) => w.worker === worker);
-      if (slot) slot.pending--;
+      // Busy threads keep the process alive (a seal is awaited); idle ones do not.
+      if (slot && --slot.pending === 0) worker.unref();
       const waiter = this.waiting.get(answer.n);
       this.waiting.delete(answer.n);
       if (!waiter) return;
@@ -52,6 +52,8 @@ export class SealPool {
     worker.on('exit', (code) => {
       if (code !== 0) die(new Error(`exit code ${code}`));
     });
+    // After the listeners (adding one refs the thread again).
+    worker.unref();
     return worker;
   }
 
@@ -60,7 +62,7 @@ export class SealPool {
     if (this.broken) throw this.broken;
     if (this.workers.length === 0) return sealBlob(this.keys, type, plaintext, id);
     const slot = this.workers.reduce((a, b) => (b.pending < a.pending ? b : a));
-    slot.pending++;
+    if (slot.pending++ === 0) slot.worker.ref();
     const n = this.next++;
     // A copy the worker can own: the chunk may be a view into a larger buffer.
     const data = new Uint8Array(plaintext);

@@ -6,7 +6,7 @@ import { contentId, type MasterKeys } from './crypto.js';
 import { RepositoryError } from './errors.js';
 import type { IndexCache } from './index-cache.js';
 import { emptyIndex, encodeIndex, type IndexFile } from './index-file.js';
-import type { SessionLock } from './locks.js';
+import { SESSION_SLACK_MS, type SessionLock } from './locks.js';
 import { encodeManifest, newManifest } from './manifest.js';
 import {
   encodeTree,
@@ -254,10 +254,22 @@ export class WriteSession {
     return { s: message.length, m: out };
   }
 
+  /**
+   * A blob tombstoned by a prune that ran while this session did (it deduplicated the blob while
+   * it was live): the tombstone is younger than the session's start, so the session's lock keeps
+   * the pack until the manifest exists, and the next prune revives the blob.
+   */
+  private protectedByLock(id: Buffer, type: BlobType): boolean {
+    const since = Date.parse(this.lock.started) - SESSION_SLACK_MS;
+    return this.cache.condemned(id, type).some((loc) => Date.parse(loc.tombstoned) >= since);
+  }
+
   /** Throws unless every blob the reference names at its top is stored (indexed or in this session). */
   private assertStored(ref: ObjectRef, where: string): void {
     const known = (hex: string, type: BlobType) =>
-      this.written.has(`${type}:${hex}`) || this.cache.has(Buffer.from(hex, 'hex'), type);
+      this.written.has(`${type}:${hex}`) ||
+      this.cache.has(Buffer.from(hex, 'hex'), type) ||
+      this.protectedByLock(Buffer.from(hex, 'hex'), type);
     const missing = (hex: string) =>
       new RepositoryError(
         `${where} references blob ${hex}, which this repository does not hold ` +

@@ -182,13 +182,19 @@ describe('prune', () => {
     const m3 = await session.writeManifest('test.prune.v1', {}, [{ id: 'deduped', refs: [ref] }]);
     await session.close();
     other.close();
-    s.clock.advance(WINDOW + MINUTE);
-    const third = await prune(s);
-    expect(third.revived).toBe(1);
     const expected = new Map([
       [s.m2, s.kept],
       [m3, { deduped: s.data['g1'] as Buffer }],
     ]);
+    // Before the prune that revives g1, its tombstoned listing still serves reads, and check
+    // counts it as present (it is in its pack, which the session's lock kept).
+    const between = await openRepo(s.store, s.dir);
+    await expectClean(between);
+    await expectManifests(between, expected);
+    between.close();
+    s.clock.advance(WINDOW + MINUTE);
+    const third = await prune(s);
+    expect(third.revived).toBe(1);
     await expectClean(s.repo);
     await expectManifests(s.repo, expected);
     // P1 (g1 live, the rest final garbage) was repacked; the next prune deletes it, g1 stays.
@@ -199,6 +205,28 @@ describe('prune', () => {
     await expectClean(fresh);
     await expectManifests(fresh, expected);
     fresh.close();
+    s.repo.close();
+  });
+
+  it('a session in the process that prunes may reference a blob tombstoned after it started', async () => {
+    const s = await buildScenario(tempDir());
+    const session = await s.repo.session(); // shares the index cache prune updates
+    const ref = await session.putBuffer(s.data['g1'] as Buffer);
+    expect(session.stats).toMatchObject({ dedupedBlobs: 1, newBlobs: 0 });
+    await prune(s);
+    expect(listingsOf(s.repo).tombstoned.get(s.blob['g1'] as string)).toEqual([s.packs.P1]);
+    const m3 = await session.writeManifest('test.prune.v1', {}, [{ id: 'deduped', refs: [ref] }]);
+    await session.close();
+    const expected = new Map([
+      [s.m2, s.kept],
+      [m3, { deduped: s.data['g1'] as Buffer }],
+    ]);
+    await expectClean(s.repo);
+    await expectManifests(s.repo, expected);
+    s.clock.advance(WINDOW + MINUTE);
+    expect(await prune(s)).toMatchObject({ revived: 1 });
+    await expectClean(s.repo);
+    await expectManifests(s.repo, expected);
     s.repo.close();
   });
 
