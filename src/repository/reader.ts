@@ -38,13 +38,27 @@ export class ObjectReader {
     private readonly store: BlobStore,
     private readonly keys: MasterKeys,
     private readonly cache: IndexCache,
+    /** Brings the index cache up to date (Repository.syncIndex). */
+    private readonly resync?: () => Promise<void>,
   ) {}
 
   /**
    * Reads and verifies one blob. When the index lists it in several packs (concurrent writers
-   * stored it twice), a missing pack or corrupt copy is skipped for the next listing.
+   * stored it twice), a missing pack or corrupt copy is skipped for the next listing. When the
+   * blob cannot be found, the index is synced once and the read tried again: a prune may have
+   * moved it to a new pack and deleted the old one since this reader's cache was synced.
    */
   async readBlob(id: Buffer, type: BlobType = BLOB_DATA): Promise<Buffer> {
+    try {
+      return await this.readListed(id, type);
+    } catch (e) {
+      if (!(e instanceof MissingBlobError) || !this.resync) throw e;
+      await this.resync();
+      return this.readListed(id, type);
+    }
+  }
+
+  private async readListed(id: Buffer, type: BlobType): Promise<Buffer> {
     const hex = id.toString('hex');
     let locations: BlobLocation[] = this.cache.locations(id, type);
     // Tombstoned but not yet deleted: still the data (see IndexCache.condemned).

@@ -67,7 +67,7 @@ export class Repository {
     readonly cache: IndexCache,
     private keyId: string,
   ) {
-    this.reader = new ObjectReader(store, keys, cache);
+    this.reader = new ObjectReader(store, keys, cache, () => this.syncIndex());
   }
 
   /**

@@ -319,6 +319,18 @@ describe('prune', () => {
     s.repo.close();
   });
 
+  it('a reader whose index predates a repack finds the moved blob after one resync', async () => {
+    const s = await buildScenario(tempDir());
+    const reader = await openRepo(s.store, s.dir); // synced before any prune: k1 is in P2
+    await prune(s);
+    s.clock.advance(WINDOW + MINUTE);
+    await prune(s);
+    expect(packFiles(s.root).has(s.packs.P2)).toBe(false);
+    await expectManifests(reader, new Map([[s.m2, s.kept]]));
+    reader.close();
+    s.repo.close();
+  });
+
   it('follows trees and MIME segments when marking', async () => {
     const dir = tempDir();
     const { repo } = await initRepo(dir);
