@@ -1,5 +1,4 @@
 import { CR, HT, LF, parseContentType, parseHeaders, parseTransferEncoding, SP } from './mime-headers.js';
-import { renderSegment } from './mime-render.js';
 import type { Base64MimeSegment, MimeSegment } from './types.js';
 
 /**
@@ -16,6 +15,9 @@ import type { Base64MimeSegment, MimeSegment } from './types.js';
 
 /** Base64 bodies that decode to fewer bytes than this stay raw (not worth a separate object). */
 export const MIME_MIN_DECODED_SIZE = 4096;
+
+/** Lines decoded and verified at a time (a multiple of 4, so blocks start at whole quanta). */
+const LINES_PER_BLOCK = 4096;
 
 /** How deep nested multiparts and message/rfc822 parts are followed; deeper content stays raw. */
 export const MIME_MAX_DEPTH = 32;
@@ -58,7 +60,6 @@ class Splitter {
   readonly regions: Region[] = [];
   private readonly minDecoded: number;
   private readonly maxDepth: number;
-  private scratch: Buffer | undefined;
 
   constructor(
     private readonly buf: Buffer,
@@ -140,6 +141,9 @@ class Splitter {
     let p = start;
     // Blank lines or blanks before the text stay raw.
     while (p < end && (buf[p] === CR || buf[p] === LF || buf[p] === SP || buf[p] === HT)) p++;
+    // Well-formed text is recognised line by line; the precise scan below is for the rest.
+    const quick = this.quickLayout(p, end);
+    if (quick && this.tryRegion(quick)) return;
     let layout = this.layout(p, end);
     if (!layout) return;
     if (layout.chars % 4 !== 0 || !this.tryRegion(layout)) {
@@ -147,6 +151,50 @@ class Splitter {
       layout = this.withoutLastLine(layout);
       if (layout) this.tryRegion(layout);
     }
+  }
+
+  /**
+   * The layout of well-formed wrapped base64, judged by line lengths and line endings only: the
+   * first line's characters are checked, later lines only where they end (a full line ends in the
+   * line ending at the same column; the first shorter line, or one ending in "=", is the last).
+   * Whatever it misjudges fails verification, and the precise scan takes over.
+   */
+  private quickLayout(start: number, end: number): Layout | undefined {
+    const first = this.layout(start, Math.min(end, start + 4096));
+    if (!first || first.lines < 2) return undefined;
+    const buf = this.buf;
+    const { width, eol } = first;
+    const eolByte = eol === '\r\n' ? CR : LF;
+    const step = width + eol.length;
+    let at = start + step; // the second line
+    let lines = 1;
+    // Full lines: the line ending sits right after `width` characters, and no padding.
+    while (
+      at + step <= end &&
+      buf[at + width] === eolByte &&
+      (eol.length === 1 || buf[at + width + 1] === LF) &&
+      buf[at + width - 1] !== EQ &&
+      buf[at] !== CR &&
+      buf[at] !== LF
+    ) {
+      at += step;
+      lines++;
+    }
+    // The last line, scanned character by character.
+    let b = at;
+    while (b < end && b - at <= width && B64_CLASS[buf[b] as number] !== 0) b++;
+    const length = b - at;
+    if (length === 0 || length > width) return undefined;
+    const lineEol = eol.length === 2 ? buf[b] === CR && buf[b + 1] === LF : buf[b] === LF;
+    return {
+      start,
+      end: lineEol ? b + eol.length : b,
+      width,
+      eol,
+      finalEol: lineEol ? 1 : 0,
+      chars: lines * width + length,
+      lines: lines + 1,
+    };
   }
 
   /** The longest run of lines from `start` that look like wrapped base64 (same width, same eol). */
@@ -242,48 +290,52 @@ class Splitter {
       eol: layout.eol,
       finalEol: layout.finalEol,
     };
-    if (!this.reproduces(segment, layout.start, layout.end)) return false;
+    if (!this.reproduces(segment, layout)) return false;
     const previous = this.regions.at(-1);
     if (previous && previous.end > layout.start) return false;
     this.regions.push({ start: layout.start, end: layout.end, segment });
     return true;
   }
 
-  /** The layout's base64 text decoded (leniently: verification catches anything odd). */
+  /**
+   * The layout's base64 text decoded, in blocks of whole lines (Node's decoder skips the line
+   * endings; it is lenient, and verification catches anything odd).
+   */
   private decode(layout: Layout, decodedLength: number): Buffer | undefined {
-    const buf = this.buf;
-    const scratch = (this.scratch ??= Buffer.allocUnsafe(65536));
-    const out = Buffer.alloc((layout.chars / 4) * 3);
+    const out = Buffer.allocUnsafe((layout.chars / 4) * 3);
     const step = layout.width + layout.eol.length;
     let written = 0;
-    let filled = 0;
-    const flush = () => {
-      written += out.write(scratch.toString('latin1', 0, filled), written, 'base64');
-      filled = 0;
-    };
-    for (let line = 0; line < layout.lines; line++) {
-      let a = layout.start + line * step;
-      const b = line === layout.lines - 1 ? a + (layout.chars - line * layout.width) : a + layout.width;
-      while (a < b) {
-        const n = Math.min(b - a, scratch.length - filled);
-        buf.copy(scratch, filled, a, a + n);
-        filled += n;
-        a += n;
-        if (filled === scratch.length) flush();
-      }
+    for (let line = 0; line < layout.lines; line += LINES_PER_BLOCK) {
+      const a = layout.start + line * step;
+      const b = Math.min(layout.end, a + LINES_PER_BLOCK * step);
+      written += out.write(this.buf.toString('latin1', a, b), written, 'base64');
     }
-    if (filled > 0) flush();
     return written === decodedLength ? out.subarray(0, decodedLength) : undefined;
   }
 
-  /** Whether rendering the segment gives exactly buf[start, end). */
-  private reproduces(segment: Base64MimeSegment, start: number, end: number): boolean {
-    let pos = start;
-    for (const piece of renderSegment(segment)) {
-      if (pos + piece.length > end || !piece.equals(this.buf.subarray(pos, pos + piece.length))) return false;
-      pos += piece.length;
+  /**
+   * Whether rendering the segment gives exactly buf[layout.start, layout.end). layout() has
+   * checked the line structure (lengths, line endings, final line ending), so what is left is
+   * that each line holds the canonical encoding: re-encoded block by block, compared line by line.
+   */
+  private reproduces(segment: Base64MimeSegment, layout: Layout): boolean {
+    const { decoded } = segment;
+    const { width } = layout;
+    const step = width + layout.eol.length;
+    if (Math.ceil(decoded.length / 3) * 4 !== layout.chars) return false;
+    for (let first = 0; first < layout.lines; first += LINES_PER_BLOCK) {
+      const lines = Math.min(LINES_PER_BLOCK, layout.lines - first);
+      // Blocks start at a multiple of 4 lines, so at a whole base64 quantum whatever the width.
+      const from = ((first * width) / 4) * 3;
+      const to = Math.min(decoded.length, (((first + lines) * width) / 4) * 3);
+      const encoded = Buffer.from(decoded.toString('base64', from, to), 'latin1');
+      for (let i = 0; i < lines; i++) {
+        const at = layout.start + (first + i) * step;
+        const length = Math.min(width, encoded.length - i * width);
+        if (this.buf.compare(encoded, i * width, i * width + length, at, at + length) !== 0) return false;
+      }
     }
-    return pos === end;
+    return true;
   }
 }
 
