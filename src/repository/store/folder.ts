@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { checkName, checkPrefix, checkRange, TEMP_PREFIX } from './names.js';
 import { BlobNotFoundError, BlobStoreError } from './types.js';
 import type { BlobStore, StoredFile } from './types.js';
-import { errnoCode, messageOf, SourceFailure, toBuffer } from './util.js';
+import { errnoCode, messageOf, SourceFailure, sourceChunks } from './util.js';
 
 export interface FolderStoreOptions {
   /**
@@ -333,37 +333,19 @@ async function writeStream(handle: FileHandle, source: Readable): Promise<number
   let total = 0;
   let batch: Buffer[] = [];
   let batchBytes = 0;
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<unknown>;
-  try {
-    while (true) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = await iterator.next();
-      } catch (err) {
-        throw new SourceFailure(err);
-      }
-      if (next.done === true) break;
-      let chunk: Buffer;
-      try {
-        chunk = toBuffer(next.value);
-      } catch (err) {
-        throw new SourceFailure(err);
-      }
-      if (chunk.length === 0) continue;
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      total += chunk.length;
-      if (batchBytes >= WRITE_BATCH) {
-        await writeAll(handle, batch);
-        batch = [];
-        batchBytes = 0;
-      }
+  for await (const chunk of sourceChunks(source)) {
+    if (chunk.length === 0) continue;
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    total += chunk.length;
+    if (batchBytes >= WRITE_BATCH) {
+      await writeAll(handle, batch);
+      batch = [];
+      batchBytes = 0;
     }
-    if (batch.length > 0) await writeAll(handle, batch);
-    return total;
-  } finally {
-    await iterator.return?.().catch(() => undefined);
   }
+  if (batch.length > 0) await writeAll(handle, batch);
+  return total;
 }
 
 /** Writes every byte of `chunks` at the file position, however many system calls it takes. */

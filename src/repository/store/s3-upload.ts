@@ -9,7 +9,7 @@ import {
 import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import { errorCodeOf } from './retry.js';
 import { BlobStoreError } from './types.js';
-import { SourceFailure, toBuffer } from './util.js';
+import { sourceChunks } from './util.js';
 
 const MiB = 1 << 20;
 const MAX_PARTS = 10_000;
@@ -249,53 +249,35 @@ export async function* readParts(
   let smallBytes = 0;
   let part: Buffer | undefined;
   let filled = 0;
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<unknown>;
-  try {
-    while (true) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        throw new SourceFailure(error);
+  for await (const chunk of sourceChunks(source)) {
+    if (part === undefined && smallBytes + chunk.length <= SMALL_PUT) {
+      small.push(chunk);
+      smallBytes += chunk.length;
+      continue;
+    }
+    if (part === undefined) {
+      part = Buffer.allocUnsafe(partSize);
+      filled = 0;
+      for (const piece of small) {
+        piece.copy(part, filled);
+        filled += piece.length;
       }
-      if (next.done === true) break;
-      let chunk: Buffer;
-      try {
-        chunk = toBuffer(next.value);
-      } catch (error) {
-        throw new SourceFailure(error);
-      }
-      if (part === undefined && smallBytes + chunk.length <= SMALL_PUT) {
-        small.push(chunk);
-        smallBytes += chunk.length;
-        continue;
-      }
-      if (part === undefined) {
-        part = Buffer.allocUnsafe(partSize);
+      small = [];
+      smallBytes = 0;
+    }
+    for (let offset = 0; offset < chunk.length;) {
+      part ??= Buffer.allocUnsafe(partSize);
+      const n = Math.min(chunk.length - offset, partSize - filled);
+      chunk.copy(part, filled, offset, offset + n);
+      filled += n;
+      offset += n;
+      if (filled === partSize) {
+        const full = part;
+        part = undefined;
         filled = 0;
-        for (const piece of small) {
-          piece.copy(part, filled);
-          filled += piece.length;
-        }
-        small = [];
-        smallBytes = 0;
-      }
-      for (let offset = 0; offset < chunk.length;) {
-        part ??= Buffer.allocUnsafe(partSize);
-        const n = Math.min(chunk.length - offset, partSize - filled);
-        chunk.copy(part, filled, offset, offset + n);
-        filled += n;
-        offset += n;
-        if (filled === partSize) {
-          const full = part;
-          part = undefined;
-          filled = 0;
-          yield full;
-        }
+        yield full;
       }
     }
-  } finally {
-    await iterator.return?.().catch(() => undefined);
   }
   if (part !== undefined) yield part.subarray(0, filled);
   else if (smallBytes > 0) yield Buffer.concat(small, smallBytes);
