@@ -1,58 +1,26 @@
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkRepository, pruneRepository, repositoryStats } from '../../src/repository/index.js';
 import {
-  checkRepository,
-  faults,
-  openStore,
-  pruneRepository,
-  Repository,
-  repositoryStats,
-} from '../../src/repository/index.js';
-import {
-  backDate,
-  backup,
-  copyRepo,
   expectClean,
   expectManifests,
   fingerprint,
-  freshCache,
   initRepo,
   InterleavingStore,
   listingsOf,
   MINUTE,
-  PASSPHRASE,
   openRepo,
   packBytesOnDisk,
   packFiles,
-  packsUploaded,
   planOf,
   pieces,
   reachable,
   removeTemps,
-  SMALL,
   tempDir,
-  TestClock,
-  writeAndClose,
 } from './support/prune-fixture.js';
-import { startMoto } from '../support/moto.js';
 import { GARBAGE, KEPT, buildScenario, type Scenario } from './support/prune-scenario.js';
-import {
-  buildCrashTemplate,
-  openFaulty,
-  recoverAndSettle,
-  repoIn,
-  RULES,
-  WINDOW,
-} from './support/prune-crash.js';
+import { RULES, WINDOW } from './support/prune-crash.js';
 
 afterAll(removeTemps);
 
@@ -141,193 +109,6 @@ describe('prune', () => {
       indexFilesWritten: 0,
     });
     expect(fingerprint(s.root)).toEqual(fp);
-    s.repo.close();
-  });
-
-  it('a backup that needs a tombstoned blob again stores it again', async () => {
-    const s = await buildScenario(tempDir());
-    await prune(s);
-    const session = await s.repo.session();
-    const m3 = await writeAndClose(session, { again: s.data['g1'] as Buffer });
-    expect(session.stats.newBlobs).toBeGreaterThanOrEqual(1);
-    s.clock.advance(WINDOW + MINUTE);
-    expect((await prune(s)).deletedPacks).toBeGreaterThanOrEqual(3);
-    expect(packFiles(s.root).has(s.packs.P1)).toBe(false);
-    await expectClean(s.repo);
-    await expectManifests(
-      s.repo,
-      new Map([
-        [s.m2, s.kept],
-        [m3, { again: s.data['g1'] as Buffer }],
-      ]),
-    );
-    s.repo.close();
-  });
-
-  it('a backup that deduplicated a blob before prune tombstoned it keeps it (revived)', async () => {
-    const s = await buildScenario(tempDir());
-    const other = await openRepo(s.store, s.dir); // another process, its own cache
-    const session = await other.session();
-    const ref = await session.putBuffer(s.data['g1'] as Buffer);
-    expect(session.stats).toMatchObject({ dedupedBlobs: 1, newBlobs: 0 });
-
-    const first = await prune(s);
-    expect(first.liveSessions).toBe(1);
-    expect(listingsOf(s.repo).tombstoned.get(s.blob['g1'] as string)).toEqual([s.packs.P1]);
-    // Past the window, but the session started before the tombstone: nothing of it may go.
-    s.clock.advance(WINDOW + MINUTE);
-    expect(await prune(s)).toMatchObject({ deletedPacks: 0 });
-    expect(packFiles(s.root).has(s.packs.P1)).toBe(true);
-
-    const m3 = await session.writeManifest('test.prune.v1', {}, [{ id: 'deduped', refs: [ref] }]);
-    await session.close();
-    other.close();
-    const expected = new Map([
-      [s.m2, s.kept],
-      [m3, { deduped: s.data['g1'] as Buffer }],
-    ]);
-    // Before the prune that revives g1, its tombstoned listing still serves reads, and check
-    // counts it as present (it is in its pack, which the session's lock kept).
-    const between = await openRepo(s.store, s.dir);
-    await expectClean(between);
-    await expectManifests(between, expected);
-    between.close();
-    s.clock.advance(WINDOW + MINUTE);
-    const third = await prune(s);
-    expect(third.revived).toBe(1);
-    await expectClean(s.repo);
-    await expectManifests(s.repo, expected);
-    // P1 (g1 live, the rest final garbage) was repacked; the next prune deletes it, g1 stays.
-    s.clock.advance(WINDOW + MINUTE);
-    await prune(s);
-    expect(packFiles(s.root).has(s.packs.P1)).toBe(false);
-    const fresh = await openRepo(s.store, s.dir);
-    await expectClean(fresh);
-    await expectManifests(fresh, expected);
-    fresh.close();
-    s.repo.close();
-  });
-
-  it('a session in the process that prunes may reference a blob tombstoned after it started', async () => {
-    const s = await buildScenario(tempDir());
-    const session = await s.repo.session(); // shares the index cache prune updates
-    const ref = await session.putBuffer(s.data['g1'] as Buffer);
-    expect(session.stats).toMatchObject({ dedupedBlobs: 1, newBlobs: 0 });
-    await prune(s);
-    expect(listingsOf(s.repo).tombstoned.get(s.blob['g1'] as string)).toEqual([s.packs.P1]);
-    const m3 = await session.writeManifest('test.prune.v1', {}, [{ id: 'deduped', refs: [ref] }]);
-    await session.close();
-    const expected = new Map([
-      [s.m2, s.kept],
-      [m3, { deduped: s.data['g1'] as Buffer }],
-    ]);
-    await expectClean(s.repo);
-    await expectManifests(s.repo, expected);
-    s.clock.advance(WINDOW + MINUTE);
-    expect(await prune(s)).toMatchObject({ revived: 1 });
-    await expectClean(s.repo);
-    await expectManifests(s.repo, expected);
-    s.repo.close();
-  });
-
-  it('never touches the packs of a running backup, and its data reads back once it finishes', async () => {
-    const s = await buildScenario(tempDir());
-    const before = packFiles(s.root);
-    const session = await s.repo.session();
-    const objects = Object.fromEntries(pieces(16, 500).map((b, i) => [`n${i}`, b]));
-    const records = [];
-    for (const [id, data] of Object.entries(objects)) {
-      records.push({ id, refs: [await session.putBuffer(data)] });
-      if (records.length === 8) await session.flush(); // a checkpoint: indexed, no manifest yet
-    }
-    const running = await packsUploaded(s.root, before, 4); // two indexed, two that no index names yet
-
-    // No safety window at all: only the session's lock protects its packs.
-    const first = await prune(s, { safetyWindowMs: 0 });
-    expect(first).toMatchObject({ liveSessions: 1, orphanPacks: 0, newTombstones: expect.any(Number) });
-    expect(first.newTombstones).toBeGreaterThan(0); // old garbage is still marked meanwhile
-    s.clock.advance(MINUTE);
-    expect(await prune(s, { safetyWindowMs: 0 })).toMatchObject({ deletedPacks: 0 });
-    for (const p of running) expect(packFiles(s.root).has(p)).toBe(true);
-    const { tombstoned } = listingsOf(s.repo);
-    for (const p of running) expect([...tombstoned.values()].flat()).not.toContain(p);
-
-    const m3 = await session.writeManifest('test.prune.v1', {}, records);
-    await session.close();
-    const expected = new Map([
-      [s.m2, s.kept],
-      [m3, objects],
-    ]);
-    await expectClean(s.repo);
-    await expectManifests(s.repo, expected);
-
-    s.clock.advance(MINUTE);
-    const last = await prune(s, { safetyWindowMs: 0 });
-    expect(last.deletedPacks).toBeGreaterThanOrEqual(3);
-    for (const p of running) expect(packFiles(s.root).has(p)).toBe(true);
-    await expectClean(s.repo);
-    await expectManifests(s.repo, expected);
-    s.repo.close();
-  });
-
-  it('deletes orphan packs only once older than the window, and never files it does not know', async () => {
-    const dir = tempDir();
-    const { store, repo } = await initRepo(dir);
-    const kept = { a: pieces(1, 500)[0] as Buffer };
-    const { manifest } = await backup(repo, kept);
-    const before = packFiles(store.root);
-    const aborted = await repo.session();
-    for (const p of pieces(8, 500)) await aborted.putBuffer(p);
-    await aborted.abort();
-    const orphans = new Set([...packFiles(store.root)].filter((p) => !before.has(p)));
-    // How many packs an aborted session leaves depends on how far its uploads got.
-    expect(orphans.size).toBeGreaterThan(0);
-    // Files prune does not recognise as packs, however old, are never its business.
-    const strangers = [`data/ab/${'c'.repeat(64)}`, 'data/ab/notes.txt'];
-    for (const name of strangers) await store.put(name, Buffer.from('not a pack'));
-
-    expect(await pruneRepository(repo, { safetyWindowMs: WINDOW })).toMatchObject({ orphanPacks: 0 });
-    expect(packFiles(store.root)).toEqual(new Set([...before, ...orphans, 'c'.repeat(64)]));
-
-    backDate(store.root, 'data', WINDOW + MINUTE);
-    const report = await pruneRepository(repo, { safetyWindowMs: WINDOW });
-    expect(report).toMatchObject({ orphanPacks: orphans.size, deletedPacks: orphans.size });
-    expect(packFiles(store.root)).toEqual(new Set([...before, 'c'.repeat(64)]));
-    for (const name of strangers) expect(existsSync(join(store.root, name))).toBe(true);
-    await expectManifests(repo, new Map([[manifest, kept]]));
-    await expectClean(repo);
-    repo.close();
-  });
-
-  it('a client whose cache predates the deletion stores the data again instead of deduplicating', async () => {
-    const s = await buildScenario(tempDir());
-    const stale = await openRepo(s.store, s.dir); // synced now, before any prune
-    await prune(s);
-    s.clock.advance(WINDOW + MINUTE);
-    await prune(s);
-    expect(packFiles(s.root).has(s.packs.P1)).toBe(false);
-    const m3 = await writeAndClose(await stale.session(), { back: s.data['g2'] as Buffer });
-    stale.close();
-    await expectClean(s.repo);
-    await expectManifests(
-      s.repo,
-      new Map([
-        [s.m2, s.kept],
-        [m3, { back: s.data['g2'] as Buffer }],
-      ]),
-    );
-    s.repo.close();
-  });
-
-  it('a reader whose index predates a repack finds the moved blob after one resync', async () => {
-    const s = await buildScenario(tempDir());
-    const reader = await openRepo(s.store, s.dir); // synced before any prune: k1 is in P2
-    await prune(s);
-    s.clock.advance(WINDOW + MINUTE);
-    await prune(s);
-    expect(packFiles(s.root).has(s.packs.P2)).toBe(false);
-    await expectManifests(reader, new Map([[s.m2, s.kept]]));
-    reader.close();
     s.repo.close();
   });
 
@@ -425,88 +206,5 @@ describe('prune', () => {
     expect(fingerprint(s.root)).toEqual(before);
     expect((await checkRepository(s.repo)).ok).toBe(false);
     s.repo.close();
-  });
-});
-
-describe('prune on S3 (moto)', () => {
-  it('runs both passes against object storage, judging age by its LastModified times', async () => {
-    const moto = await startMoto({ listPageSize: 3 });
-    try {
-      const bucket = await moto.createBucket();
-      const location = `s3://${bucket}/r?endpoint=${encodeURIComponent(moto.endpoint)}`;
-      const store = await openStore(location, { credentials: moto.credentials });
-      const repo = await Repository.init(store, PASSPHRASE, { cacheDir: freshCache(tempDir()), ...SMALL });
-      const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-      const gone = await backup(
-        repo,
-        Object.fromEntries(names.map((n, i) => [n, pieces(1, 500 + i)[0] as Buffer])),
-      );
-      const keptData = { k: pieces(1, 500)[0] as Buffer };
-      const kept = await backup(repo, keptData);
-      await store.delete(`manifests/${gone.manifest}`);
-      const clock = new TestClock();
-      clock.advance(WINDOW + MINUTE); // every pack is older than the window by this clock
-      const first = await pruneRepository(repo, { ...RULES, clock: clock.now });
-      expect(first).toMatchObject({ deletedPacks: 0 });
-      expect(first.newTombstones).toBeGreaterThanOrEqual(names.length);
-      clock.advance(WINDOW + MINUTE);
-      const second = await pruneRepository(repo, { ...RULES, clock: clock.now });
-      expect(second.deletedPacks).toBeGreaterThanOrEqual(2);
-      await expectClean(repo);
-      await expectManifests(repo, new Map([[kept.manifest, keptData]]));
-      expect(await repositoryStats(repo)).toMatchObject({ manifests: 1, tombstonedBlobs: 0 });
-      repo.close();
-      await store.close();
-    } finally {
-      await moto.stop();
-    }
-  });
-});
-
-describe('prune after a crash', () => {
-  it('a crash at any store write or delete leaves a clean repository, and later prunes finish the job', async () => {
-    const t = await buildCrashTemplate(tempDir());
-    const opts = { ...RULES, clock: () => t.at, indexListingsPerFile: 6 };
-    const refDir = tempDir();
-    copyRepo(t.root, repoIn(refDir));
-    const ref = await openFaulty(refDir, repoIn(refDir));
-    const stages: string[] = [];
-    const report = await pruneRepository(ref.repo, { ...opts, onProgress: (stage) => stages.push(stage) });
-    ref.repo.close();
-    // Every kind of work: P1, P2, P4 (final garbage) and the orphan go, Q1 is repacked.
-    expect(report).toMatchObject({ repackedPacks: 1, orphanPacks: 1, deletedPacks: 4, damagedPacks: [] });
-    expect(report.indexFilesWritten).toBeGreaterThanOrEqual(2); // the last one supersedes
-    const steps = ref.store.calls.filter((c) => c.op === 'put' || c.op === 'delete');
-    expect(new Set(steps.map((c) => `${c.op} ${c.name.split('/')[0]}`))).toEqual(
-      new Set(['put locks', 'put data', 'put index', 'delete index', 'delete data', 'delete locks']),
-    );
-    const settled = await recoverAndSettle(refDir, repoIn(refDir), t.expected);
-
-    for (let n = 1; n <= steps.length; n++) {
-      const step = `crash at step ${n} of ${steps.length} (${steps[n - 1]?.op} ${steps[n - 1]?.name})`;
-      const dir = tempDir();
-      copyRepo(t.root, repoIn(dir));
-      const { store, repo } = await openFaulty(dir, repoIn(dir));
-      const crash = store.inject({ op: ['put', 'delete'], nth: n, fault: faults.crash() });
-      await pruneRepository(repo, opts).catch(() => undefined);
-      repo.close();
-      expect(crash.fired, step).toBe(1);
-      const state = await recoverAndSettle(dir, repoIn(dir), t.expected).catch((e: Error) => {
-        throw new Error(`${step}: ${e.message}`);
-      });
-      expect(state, step).toEqual(settled);
-    }
-
-    for (const stage of stages) {
-      const dir = tempDir();
-      copyRepo(t.root, repoIn(dir));
-      const { repo } = await openFaulty(dir, repoIn(dir));
-      const failing = (s: string) => {
-        if (s === stage) throw new Error(`stopped at ${stage}`);
-      };
-      await expect(pruneRepository(repo, { ...opts, onProgress: failing })).rejects.toThrow(stage);
-      repo.close();
-      expect(await recoverAndSettle(dir, repoIn(dir), t.expected), stage).toEqual(settled);
-    }
   });
 });
