@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference for Safehold's chunker ("fastcdc-2020"), written from the definition in
 src/repository/content/fastcdc.ts alone: one byte at a time, no shared code with the TypeScript.
-It prints the chunk lengths of the test inputs of fastcdc.test.ts so the frozen vectors there
+It prints the chunk lengths of the test inputs of fastcdc-vectors.test.ts so the frozen vectors there
 can be re-derived by a second implementation:
 
     python3 test/repository/content/fastcdc_reference.py   # all vectors, about 15 s
