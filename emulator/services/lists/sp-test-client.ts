@@ -68,48 +68,7 @@ export function secretToken(raw: RawGraph, resource: string): Promise<RawRespons
   );
 }
 
-/** Signs `user` in (authorization code) for `scope` with a new app; the token response and the app. */
-export async function userToken(
-  raw: RawGraph,
-  user: { userPrincipalName: string; password: string },
-  consented: string[],
-  scope: string,
-): Promise<RawResponse & { app: { appId: string; clientSecret: string } }> {
-  const redirect = 'https://localhost/callback';
-  const app = (
-    await raw.admin('POST', '/apps', {
-      permissions: [],
-      redirectUris: [redirect],
-      delegatedScopes: consented,
-    })
-  ).json as { appId: string; clientSecret: string };
-  const authorize = await raw.send(
-    'POST',
-    `${raw.info.loginUrl}/${raw.info.tenantId}/oauth2/v2.0/authorize`,
-    form({
-      client_id: app.appId,
-      redirect_uri: redirect,
-      response_type: 'code',
-      scope,
-      username: user.userPrincipalName,
-      password: user.password,
-    }),
-  );
-  const code = new URL(authorize.headers['location'] as string).searchParams.get('code') as string;
-  const token = await raw.send(
-    'POST',
-    tokenUrl(raw),
-    form({
-      client_id: app.appId,
-      client_secret: app.clientSecret,
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirect,
-      scope,
-    }),
-  );
-  return { ...token, app };
-}
+export { userToken } from '../shared/delegated-client.js';
 
 /** A request to `{site path}/_api/{api}` on the emulator, with a bearer token. */
 export function spRequest(

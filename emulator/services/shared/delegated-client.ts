@@ -7,14 +7,22 @@ export interface SignInUser {
   password: string;
 }
 
-/** An access token for `user` with the delegated `scope`s, from a new app registration. */
-export async function delegatedToken(raw: RawGraph, user: SignInUser, scope: string): Promise<string> {
+/**
+ * Signs `user` in through the authorization-code flow for `scope`, with a new app registration
+ * whose delegated scopes are `consented`: the token response and the app.
+ */
+export async function userToken(
+  raw: RawGraph,
+  user: SignInUser,
+  consented: string[],
+  scope: string,
+): Promise<RawResponse & { app: { appId: string; clientSecret: string } }> {
   const redirect = 'https://localhost/callback';
   const app = (
     await raw.admin('POST', '/apps', {
       permissions: [],
       redirectUris: [redirect],
-      delegatedScopes: scope.split(' '),
+      delegatedScopes: consented,
     })
   ).json as { appId: string; clientSecret: string };
   const form = (fields: Record<string, string>) => ({
@@ -48,6 +56,12 @@ export async function delegatedToken(raw: RawGraph, user: SignInUser, scope: str
       scope,
     }),
   );
+  return { ...token, app };
+}
+
+/** An access token for `user` with the delegated `scope`s, from a new app registration. */
+export async function delegatedToken(raw: RawGraph, user: SignInUser, scope: string): Promise<string> {
+  const token = await userToken(raw, user, scope.split(' '), scope);
   if (token.status !== 200) throw new Error(`token request failed: ${token.body.toString()}`);
   return (token.json as { access_token: string }).access_token;
 }
