@@ -1,6 +1,6 @@
 import { badRequest, GraphHttpError } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
-import { requireGroup, requireSite } from '../directory.js';
+import { requireGroup, requireSite } from '../directory-records.js';
 import { userDrive } from './address.js';
 import { generatedFile } from './content.js';
 import { allVersions, quotaTotal } from './json.js';

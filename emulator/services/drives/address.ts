@@ -1,7 +1,7 @@
 import { GraphHttpError } from '../../core/odata.js';
 import type { EmuRequest, Handler, RouteDef, ThrottleScope } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { requireGroup, requireSite, requireUser } from '../directory.js';
+import { requireGroup, requireSite, requireUser } from '../directory-records.js';
 import {
   invalidRequest,
   itemNotFound,

@@ -10,7 +10,7 @@ import {
 } from '../../core/odata.js';
 import type { ServiceContext } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
-import { requireGroup, requireSite } from '../directory.js';
+import { requireGroup, requireSite } from '../directory-records.js';
 import { expands, itemRoutes, spo, userDrive, type Target } from './address.js';
 import { ensureHash, resolveFile } from './content.js';
 import {

@@ -2,7 +2,7 @@ import { GraphHttpError, badRequest, notFound } from '../../core/odata.js';
 import type { ActivityOp, ServiceContext } from '../../core/service.js';
 import { TextGenerator } from '../../generator/text.js';
 import type { SiteRecord } from '../../tenant/records.js';
-import { requireSite } from '../directory.js';
+import { requireSite } from '../directory-records.js';
 import { siteRoster } from './generate.js';
 import { deleteLibraryListItem, libraryListItemCount, updateLibraryListItem } from '../drives/api.js';
 import { parseLibraryFields } from './library-items.js';

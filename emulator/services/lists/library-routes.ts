@@ -11,7 +11,7 @@ import {
 import type { ServiceContext } from '../../core/service.js';
 import type { EmuRequest, EmuResponse, RouteDef } from '../../core/types.js';
 import type { SiteRecord } from '../../tenant/records.js';
-import { requireSite } from '../directory.js';
+import { requireSite } from '../directory-records.js';
 import {
   deleteLibraryListItem,
   DRIVE_READ_PERMISSIONS,

@@ -16,7 +16,7 @@ import type { ServiceContext } from '../../core/service.js';
 import type { Caller, EmuRequest, RouteDef, ThrottleScope } from '../../core/types.js';
 import type { SiteRecord } from '../../tenant/records.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { requireSite } from '../directory.js';
+import { requireSite } from '../directory-records.js';
 import { pageByKey } from '../teams/paging.js';
 import {
   allColumns,

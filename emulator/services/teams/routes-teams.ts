@@ -3,7 +3,7 @@ import { pageArray } from '../../core/listing.js';
 import { contextUrl, ok, select } from '../../core/odata.js';
 import type { ServiceContext } from '../../core/service.js';
 import type { EmuRequest, RouteDef } from '../../core/types.js';
-import { requireGroup } from '../directory.js';
+import { requireGroup } from '../directory-records.js';
 import { channelFilesFolder } from '../drives/api.js';
 import { channelJson, channelTabs, memberJson, teamJson, teamSummary } from './json.js';
 import {

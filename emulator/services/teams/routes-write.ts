@@ -2,7 +2,7 @@ import { GraphHttpError, badRequest, contextUrl, jsonBody, noContent, ok } from 
 import type { ServiceContext } from '../../core/service.js';
 import type { Caller, EmuRequest, RouteDef } from '../../core/types.js';
 import type { TenantStore } from '../../tenant/store.js';
-import { requireGroup } from '../directory.js';
+import { requireGroup } from '../directory-records.js';
 import { userRef } from './content.js';
 import { channelJson, messageJson } from './json.js';
 import {
