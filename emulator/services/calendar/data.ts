@@ -13,7 +13,6 @@ import {
   occurrencesBetween,
   parseOccurrenceId,
   seriesInstances,
-  seriesZone,
   exceptionsByMaster,
   type Instance,
 } from './expand.js';
@@ -27,57 +26,8 @@ import {
   type EventRecord,
   type SeriesSnapshot,
 } from './records.js';
-import { isoUtc, utcToWall } from './timezones.js';
-
-/** A stored item, or an occurrence computed from its series. */
-export type Located =
-  | { kind: 'stored'; calendar: CalendarRecord; event: EventRecord }
-  | {
-      kind: 'occurrence';
-      calendar: CalendarRecord;
-      master: EventRecord;
-      originalStartMs: number;
-      startMs: number;
-      endMs: number;
-    };
-
-const DAY = 86_400_000;
-const PERIOD_DAYS: Record<string, number> = {
-  daily: 1,
-  weekly: 7,
-  absoluteMonthly: 31,
-  relativeMonthly: 31,
-  absoluteYearly: 366,
-  relativeYearly: 366,
-};
-const crossing = () =>
-  new GraphHttpError(
-    400,
-    'ErrorOccurrenceCrossingBoundary',
-    'An occurrence cannot be moved to or before the day of the previous occurrence, or to or after the day of the following occurrence.',
-  );
-
-/** What is shown for a located item in instance form. */
-export function asInstance(l: Located): Instance {
-  if (l.kind === 'occurrence')
-    return {
-      id: occurrenceId(l.master.id, l.originalStartMs),
-      type: 'occurrence',
-      record: l.master,
-      startMs: l.startMs,
-      endMs: l.endMs,
-      originalStartMs: l.originalStartMs,
-    };
-  const e = l.event;
-  return {
-    id: e.id,
-    type: e.type === 'exception' ? 'exception' : 'singleInstance',
-    record: e,
-    startMs: e.startMs,
-    endMs: e.endMs,
-    originalStartMs: e.originalStart ? Date.parse(e.originalStart) : null,
-  };
-}
+import { checkOccurrenceMove, type Located } from './occurrences.js';
+import { isoUtc } from './timezones.js';
 
 /**
  * Calendars and events of the tenant's mailboxes, read and written through the store. Writes are
@@ -258,23 +208,6 @@ export class CalendarData {
     };
   }
 
-  /** Outlook keeps a moved occurrence strictly between the days of its neighbours. */
-  private checkBoundary(master: EventRecord, originalStartMs: number, newStartMs: number): void {
-    const span =
-      ((PERIOD_DAYS[master.recurrence?.pattern.type ?? 'daily'] ?? 1) *
-        (master.recurrence?.pattern.interval ?? 1) +
-        2) *
-      DAY;
-    const occ = occurrencesBetween(master, originalStartMs - span, originalStartMs + span);
-    const i = occ.findIndex((o) => o.originalStartMs === originalStartMs);
-    const zone = seriesZone(master);
-    const day = (ms: number) => Math.floor(utcToWall(ms, zone) / DAY);
-    const prev = occ[i - 1];
-    const next = occ[i + 1];
-    if ((prev && day(newStartMs) <= day(prev.startMs)) || (next && day(newStartMs) >= day(next.startMs)))
-      throw crossing();
-  }
-
   updateEvent(owner: Owner, id: string, body: Record<string, unknown>, calendarId?: string): Located {
     const l = this.locate(owner, id, calendarId);
     const ctx = {
@@ -286,7 +219,7 @@ export class CalendarData {
     if (l.kind === 'occurrence') {
       const ex = this.touch(this.exceptionFrom(l.master, l.originalStartMs, l.startMs, l.endMs));
       const applied = applyEventBody(ex, body, { ...ctx, instance: true });
-      if (applied.timesChanged) this.checkBoundary(l.master, l.originalStartMs, ex.startMs);
+      if (applied.timesChanged) checkOccurrenceMove(l.master, l.originalStartMs, ex.startMs);
       this.write(owner, l.calendar.id, ex);
       return { kind: 'stored', calendar: l.calendar, event: ex };
     }
@@ -296,7 +229,7 @@ export class CalendarData {
     if (previous.type === 'exception') {
       const master = this.events(owner, l.calendar.id).get(previous.seriesMasterId ?? '');
       if (applied.timesChanged && master)
-        this.checkBoundary(master, Date.parse(previous.originalStart ?? ''), e.startMs);
+        checkOccurrenceMove(master, Date.parse(previous.originalStart ?? ''), e.startMs);
       this.write(owner, l.calendar.id, e, previous);
       return { kind: 'stored', calendar: l.calendar, event: e };
     }
